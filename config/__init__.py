@@ -1,0 +1,1 @@
+"""Configuration: one frozen :class:`config.settings.Settings` built at each entry point."""

@@ -1,0 +1,125 @@
+"""The one settings object of every lecturecast process.
+
+Entry points call :func:`load_settings` once with ``os.environ`` and pass the frozen result down;
+nothing below an entry point reads the environment. Every key is listed in ``SETTINGS_TABLE``,
+which the README's configuration table mirrors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from config.exceptions import SettingsError
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean, got {raw!r}")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError(f"expected a positive integer, got {raw!r}")
+    return value
+
+
+def _setting(env: str, default: Any = None, parse: Callable[[str], Any] = str,
+             required: bool = False, secret: bool = False, doc: str = "") -> Any:
+    return field(default=default, metadata={
+        "env": env, "parse": parse, "required": required, "secret": secret, "doc": doc,
+    })
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Configuration shared by the gateway, the agents and the transcoder."""
+
+    database_url: str = _setting(
+        "DATABASE_URL", required=True, secret=True,
+        doc="PostgreSQL DSN, e.g. postgresql://postgres@127.0.0.1:5433/lecturecast")
+    redis_url: str = _setting(
+        "REDIS_URL", required=True, doc="Redis URL, e.g. redis://127.0.0.1:6380/0")
+    kafka_bootstrap_servers: str = _setting(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", doc="Kafka bootstrap servers, comma separated")
+    kafka_partitions: int = _setting(
+        "KAFKA_PARTITIONS", 4, _positive_int,
+        doc="Partitions of the per-user topics (and so of the agents' tables)")
+    kafka_replication_factor: int = _setting(
+        "KAFKA_REPLICATION_FACTOR", 1, _positive_int, doc="Replication factor of created topics")
+    s3_endpoint_url: str = _setting(
+        "S3_ENDPOINT_URL", required=True, doc="S3 endpoint, e.g. http://127.0.0.1:7070")
+    s3_access_key: str = _setting("S3_ACCESS_KEY", required=True, secret=True, doc="S3 access key")
+    s3_secret_key: str = _setting("S3_SECRET_KEY", required=True, secret=True, doc="S3 secret key")
+    s3_bucket: str = _setting("S3_BUCKET", "lecturecast", doc="Bucket for uploads and HLS output")
+    s3_region: str = _setting("S3_REGION", "us-east-1", doc="S3 region used for signing")
+    cdn_hls_base_url: str = _setting(
+        "CDN_HLS_BASE_URL", "", doc="Public base URL of the HLS CDN; empty serves play URLs as paths")
+    auth_jwt_secret: str = _setting(
+        "AUTH_JWT_SECRET", "", secret=True,
+        doc="HS256 secret of bearer tokens (required unless AUTH_JWT_PUBLIC_KEY is set)")
+    auth_jwt_public_key: str = _setting(
+        "AUTH_JWT_PUBLIC_KEY", "", doc="PEM public key to accept RS256 bearer tokens instead")
+    gateway_host: str = _setting("GATEWAY_HOST", "127.0.0.1", doc="Gateway listen address")
+    gateway_port: int = _setting("GATEWAY_PORT", 8080, _positive_int, doc="Gateway listen port")
+    agents_app_id: str = _setting(
+        "AGENTS_APP_ID", "lecturecast-agents", doc="Faust application id (consumer group)")
+    agents_data_dir: str = _setting(
+        "AGENTS_DATA_DIR", ".infra/faust", doc="Faust worker data directory (table stores)")
+    agents_web_port: int = _setting(
+        "AGENTS_WEB_PORT", 0, int,
+        doc="Port of the Faust worker's web server on 127.0.0.1; 0 disables it")
+    log_level: str = _setting("LOG_LEVEL", "INFO", doc="Log level of every process")
+    log_json: bool = _setting("LOG_JSON", True, _bool, doc="JSON log lines (false: plain text)")
+
+    def __post_init__(self) -> None:
+        if not self.auth_jwt_secret and not self.auth_jwt_public_key:
+            raise SettingsError(
+                "AUTH_JWT_SECRET is required (or AUTH_JWT_PUBLIC_KEY for RS256 tokens)")
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as a dict with secrets masked, safe to log."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = "***" if f.metadata["secret"] and value else value
+        return out
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(environment variable, default, description) for every setting, for the README."""
+    rows = []
+    for f in fields(Settings):
+        default = "required" if f.metadata["required"] else repr(f.default)
+        rows.append((f.metadata["env"], default, f.metadata["doc"]))
+    return rows
+
+
+def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
+    """Build :class:`Settings` from an environment mapping.
+
+    A missing required key or an unparsable value raises :class:`SettingsError` naming the
+    variable, so a process fails at start rather than on first use.
+    """
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        if f.name in overrides:
+            continue
+        env = f.metadata["env"]
+        raw = environ.get(env)
+        if raw is None or raw == "":
+            if f.metadata["required"]:
+                raise SettingsError(f"{env} is required: {f.metadata['doc']}")
+            continue
+        try:
+            values[f.name] = f.metadata["parse"](raw)
+        except ValueError as exc:
+            raise SettingsError(f"{env} is invalid: {exc}") from exc
+    values.update(overrides)
+    return Settings(**values)
