@@ -7,6 +7,8 @@ which the README's configuration table mirrors.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -66,6 +68,9 @@ class Settings:
         doc="HS256 secret of bearer tokens (required unless AUTH_JWT_PUBLIC_KEY is set)")
     auth_jwt_public_key: str = _setting(
         "AUTH_JWT_PUBLIC_KEY", "", doc="PEM public key to accept RS256 bearer tokens instead")
+    playback_token_secret: str = _setting(
+        "PLAYBACK_TOKEN_SECRET", "", secret=True,
+        doc="HS256 secret of playback tokens; derived from AUTH_JWT_SECRET when empty")
     gateway_host: str = _setting("GATEWAY_HOST", "127.0.0.1", doc="Gateway listen address")
     gateway_port: int = _setting("GATEWAY_PORT", 8080, _positive_int, doc="Gateway listen port")
     agents_app_id: str = _setting(
@@ -82,6 +87,18 @@ class Settings:
         if not self.auth_jwt_secret and not self.auth_jwt_public_key:
             raise SettingsError(
                 "AUTH_JWT_SECRET is required (or AUTH_JWT_PUBLIC_KEY for RS256 tokens)")
+        if not self.playback_token_secret and not self.auth_jwt_secret:
+            raise SettingsError("PLAYBACK_TOKEN_SECRET is required when AUTH_JWT_SECRET is unset")
+
+    def playback_secret(self) -> bytes:
+        """Key of playback tokens: its own setting, or one derived from the bearer secret.
+
+        Derived rather than reused so that a playback token can never pass as a bearer token.
+        """
+        if self.playback_token_secret:
+            return self.playback_token_secret.encode()
+        return hmac.new(self.auth_jwt_secret.encode(), b"lecturecast/playback-token",
+                        hashlib.sha256).digest()
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with secrets masked, safe to log."""

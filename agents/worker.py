@@ -1,0 +1,16 @@
+"""The agents' Faust app with every agent registered."""
+
+from __future__ import annotations
+
+import faust
+
+from agents import audit
+from config.settings import Settings
+from streams.app import create_faust_app
+
+
+def create_worker_app(settings: Settings) -> faust.App:
+    """The Faust app a worker process runs."""
+    app = create_faust_app(settings)
+    audit.register(app, settings)
+    return app

@@ -1,0 +1,1 @@
+"""The aiohttp gateway: REST for admins and student players, publishing to Kafka."""

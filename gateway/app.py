@@ -1,0 +1,61 @@
+"""The gateway application factory: one ``create_app(settings)``, resources in cleanup contexts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from config.settings import Settings
+from gateway import events, health, keys
+from gateway.auth import Authenticator
+from gateway.metrics import Metrics
+from gateway.middleware import request_context_middleware
+from storage.cache import create_redis
+from storage.db import create_pool
+from storage.objects import open_object_store
+from streams.publisher import Publisher
+
+
+async def _postgres(app: web.Application) -> AsyncIterator[None]:
+    pool = await create_pool(app[keys.SETTINGS])
+    app[keys.DB] = pool
+    yield
+    await pool.close()
+
+
+async def _redis(app: web.Application) -> AsyncIterator[None]:
+    client = create_redis(app[keys.SETTINGS])
+    app[keys.REDIS] = client
+    yield
+    await client.aclose()
+
+
+async def _object_store(app: web.Application) -> AsyncIterator[None]:
+    async with open_object_store(app[keys.SETTINGS]) as store:
+        app[keys.OBJECTS] = store
+        yield
+
+
+async def _kafka_publisher(app: web.Application) -> AsyncIterator[None]:
+    client_id = f"lecturecast-gateway-{os.getpid()}"
+    publisher = await Publisher.start(app[keys.SETTINGS], client_id=client_id)
+    app[keys.PUBLISHER] = publisher
+    yield
+    await publisher.stop()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the gateway; connections open on startup and close on cleanup."""
+    app = web.Application(
+        middlewares=[request_context_middleware],
+        client_max_size=2 * 1024 * 1024,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.METRICS] = Metrics()
+    app[keys.AUTHENTICATOR] = Authenticator(settings)
+    app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher])
+    health.setup_routes(app)
+    events.setup_routes(app)
+    return app

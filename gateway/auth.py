@@ -1,0 +1,103 @@
+"""Bearer-token authentication: JWTs naming a user, a tenant and a role.
+
+HS256 with ``AUTH_JWT_SECRET``, or RS256 with ``AUTH_JWT_PUBLIC_KEY``. PyJWT does the
+cryptography and the ``exp`` check; this module only decides what a valid caller is.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+import jwt
+
+from config.settings import Settings
+from gateway.exceptions import Unauthorized
+
+TENANT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_LEEWAY_SECONDS = 5  # clock skew between token issuers and us
+
+
+class Role(str, Enum):
+    """What a caller may do. Staff and teachers manage the catalog like admins."""
+
+    ADMIN = "admin"
+    STAFF = "staff"
+    TEACHER = "teacher"
+    STUDENT = "student"
+
+
+MANAGERS = frozenset({Role.ADMIN, Role.STAFF, Role.TEACHER})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    sub: str
+    tenant: str
+    role: Role
+
+    @property
+    def is_manager(self) -> bool:
+        """Admins, staff and teachers: may write the catalog and read stats."""
+        return self.role in MANAGERS
+
+
+class Authenticator:
+    """Verifies ``Authorization: Bearer`` headers against the configured key."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.auth_jwt_public_key:
+            self._key: str = settings.auth_jwt_public_key
+            self._algorithms = ["RS256"]
+        else:
+            self._key = settings.auth_jwt_secret
+            self._algorithms = ["HS256"]
+
+    def authenticate(self, header: str | None) -> Principal:
+        """The caller of a request; :class:`Unauthorized` with the reason otherwise."""
+        if not header:
+            raise Unauthorized("Authentication credentials were not provided.")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Authorization header must be 'Bearer <token>'.")
+        return self.verify(token.strip())
+
+    def verify(self, token: str) -> Principal:
+        """Decode and check a JWT; :class:`Unauthorized` names what is wrong."""
+        try:
+            claims = jwt.decode(
+                token, self._key, algorithms=self._algorithms, leeway=_LEEWAY_SECONDS,
+                options={"require": ["exp", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Token has expired.") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise Unauthorized("Token signature is invalid.") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthorized(f"Token is missing the '{exc.claim}' claim.") from exc
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"Token is invalid: {exc}.") from exc
+        sub, tenant, role = claims.get("sub"), claims.get("tenant"), claims.get("role")
+        if not isinstance(sub, str) or not sub:
+            raise Unauthorized("Token 'sub' must be a non-empty string.")
+        if not isinstance(tenant, str) or not TENANT_SLUG.match(tenant):
+            raise Unauthorized("Token 'tenant' must be a tenant slug ([a-z0-9-], at most 63).")
+        try:
+            parsed_role = Role(role)
+        except ValueError as exc:
+            allowed = ", ".join(r.value for r in Role)
+            raise Unauthorized(f"Token 'role' must be one of: {allowed}.") from exc
+        return Principal(sub=sub, tenant=tenant, role=parsed_role)
+
+
+def mint_token(secret: str, *, tenant: str, sub: str, role: Role | str,
+               ttl_seconds: int = 3600, now: float | None = None) -> str:
+    """An HS256 bearer token, for ``python -m gateway.tokens``, the demo tenant and tests."""
+    issued = int(time.time() if now is None else now)
+    claims = {"sub": sub, "tenant": tenant, "role": Role(role).value,
+              "iat": issued, "exp": issued + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm="HS256")

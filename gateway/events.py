@@ -1,0 +1,113 @@
+"""Player event ingest: ``POST /api/v1/media/videos/{id}/events/``.
+
+The hottest path of the service: verify the playback token, validate and normalise the batch,
+publish it to Kafka with ``acks=all`` and answer only then, so a 200 means the batch is stored.
+No database is touched here; the audit agent writes PostgreSQL from the topic.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from gateway import keys, playback_tokens
+from gateway.bodies import read_body
+from gateway.exceptions import BadRequest, ServiceUnavailable, Unauthorized
+from streams import topics
+from streams.exceptions import PublishError
+from streams.schemas import PlaybackEventV1
+from streams.vocabulary import UnknownEventType, accepted_types, normalise_type
+
+MAX_EVENTS_PER_BATCH = 100
+_BATCH_NAMESPACE = uuid.UUID("8f7a1c52-3d0e-4a51-9a55-5b1f3f4f8b21")
+
+
+@dataclass(slots=True)
+class EventIn:
+    """One event as a player sends it."""
+
+    type: str
+    occurred_at: float | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class EventBatchIn:
+    """An events request body. ``session_id`` is sent by the seed front end and ignored."""
+
+    token: str
+    events: list[EventIn] = field(default_factory=list)
+    batch_id: str = ""
+    session_id: str = ""
+
+
+def _event_id(batch_id: str, index: int) -> str:
+    # A retried batch (same batch_id) gets the same ids, so the audit table stores it once.
+    if batch_id:
+        return str(uuid.uuid5(_BATCH_NAMESPACE, f"{batch_id}:{index}"))
+    return str(uuid.uuid4())
+
+
+def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
+                 now: float) -> list[PlaybackEventV1]:
+    """Validate and normalise a batch; :class:`BadRequest` names the first bad event."""
+    if len(batch.events) > MAX_EVENTS_PER_BATCH:
+        raise BadRequest(f"At most {MAX_EVENTS_PER_BATCH} events per batch; "
+                         f"got {len(batch.events)}.")
+    if len(batch.batch_id) > 128:
+        raise BadRequest("batch_id must be at most 128 characters.")
+    out = []
+    for index, event in enumerate(batch.events):
+        payload = event.payload or {}
+        try:
+            event_type = normalise_type(event.type, payload)
+        except UnknownEventType as exc:
+            raise BadRequest(f"events[{index}]: {exc}; accepted: "
+                             f"{', '.join(accepted_types())}.") from exc
+        occurred = now if event.occurred_at is None else event.occurred_at
+        if not math.isfinite(occurred) or occurred <= 0:
+            raise BadRequest(f"events[{index}]: occurred_at must be epoch seconds.")
+        out.append(PlaybackEventV1(
+            event_id=_event_id(batch.batch_id, index), tenant=claims.tenant,
+            tenant_id=claims.tenant_id, user_id=claims.user_id, video_id=claims.video_id,
+            enrollment_id=claims.enrollment_id, session_id=claims.session_id,
+            event_type=event_type, occurred_at=occurred, received_at=now, payload=payload,
+            policy=claims.policy, batch_id=batch.batch_id,
+        ))
+    return out
+
+
+async def post_events(request: web.Request) -> web.Response:
+    """Accept a batch of player events; 200 ``{"stored": n}`` once Kafka has them all."""
+    app = request.app
+    settings = app[keys.SETTINGS]
+    video_id = int(request.match_info["video_id"])
+    batch = await read_body(request, EventBatchIn)
+    now = time.time()
+    claims = playback_tokens.verify(batch.token, settings.playback_secret(), now=now)
+    if claims.video_id != video_id:
+        raise Unauthorized("video_mismatch")
+    # A beacon cannot send Authorization: the playback token alone then identifies the user.
+    header = request.headers.get("Authorization")
+    if header:
+        principal = app[keys.AUTHENTICATOR].authenticate(header)
+        if principal.sub != claims.user_id or principal.tenant != claims.tenant:
+            raise Unauthorized("user_mismatch")
+    events = build_events(batch, claims, now)
+    key = topics.user_key(claims.tenant, claims.user_id)
+    try:
+        await app[keys.PUBLISHER].publish(topics.PLAYBACK_EVENTS, [(key, e) for e in events])
+    except PublishError as exc:
+        raise ServiceUnavailable("events_not_stored: the event log is unavailable, retry.") from exc
+    app[keys.METRICS].published.labels(topics.PLAYBACK_EVENTS.name).inc(len(events))
+    return web.json_response({"stored": len(events)})
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register the ingest endpoint."""
+    app.router.add_post(r"/api/v1/media/videos/{video_id:\d+}/events/", post_events)

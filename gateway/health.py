@@ -1,0 +1,59 @@
+"""Liveness, readiness and metrics endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from gateway import keys
+from gateway.metrics import CONTENT_TYPE
+
+_CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is alive and serving."""
+    return web.json_response({"status": "ok"})
+
+
+async def _check(probe: Callable[[], Awaitable[object]]) -> str:
+    try:
+        await asyncio.wait_for(probe(), _CHECK_TIMEOUT_SECONDS)
+        return "ok"
+    except asyncio.TimeoutError:
+        return f"timeout after {_CHECK_TIMEOUT_SECONDS:g}s"
+    except Exception as exc:  # a readiness probe reports any failure, it never raises
+        return f"{type(exc).__name__}: {exc}"
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when Kafka, PostgreSQL, Redis and S3 all answer; 503 naming the failing ones."""
+    app = request.app
+    probes: dict[str, Callable[[], Awaitable[object]]] = {
+        "kafka": app[keys.PUBLISHER].ping,
+        "postgres": lambda: app[keys.DB].fetchval("SELECT 1"),
+        "redis": app[keys.REDIS].ping,
+        "s3": app[keys.OBJECTS].ping,
+    }
+    results = await asyncio.gather(*(_check(p) for p in probes.values()))
+    checks = dict(zip(probes, results))
+    failing = sorted(name for name, result in checks.items() if result != "ok")
+    if failing:
+        return web.json_response(
+            {"status": "unavailable", "failing": failing, "checks": checks}, status=503)
+    return web.json_response({"status": "ok", "checks": checks})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition."""
+    body = request.app[keys.METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def setup_routes(app: web.Application) -> None:
+    """Register the operational endpoints."""
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)

@@ -1,0 +1,21 @@
+"""Typed keys of the gateway application's state."""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.asyncio as redis
+from aiohttp import web
+
+from config.settings import Settings
+from gateway.auth import Authenticator
+from gateway.metrics import Metrics
+from storage.objects import ObjectStore
+from streams.publisher import Publisher
+
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+DB = web.AppKey("db", asyncpg.Pool)
+REDIS = web.AppKey("redis", redis.Redis)
+OBJECTS = web.AppKey("objects", ObjectStore)
+PUBLISHER = web.AppKey("publisher", Publisher)

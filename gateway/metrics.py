@@ -1,0 +1,29 @@
+"""Prometheus metrics of one gateway application (its own registry, so apps do not collide)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    """The gateway's counters and histograms."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "lecturecast_http_requests_total", "HTTP requests answered",
+            ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram(
+            "lecturecast_http_request_duration_seconds", "Time to answer an HTTP request",
+            ["method", "route"], registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+        self.published = Counter(
+            "lecturecast_kafka_messages_published_total", "Messages acknowledged by Kafka",
+            ["topic"], registry=self.registry)
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

@@ -1,0 +1,72 @@
+"""Request ids, metrics, access logs and the one place where errors become HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from config.logs import request_id_var
+from gateway import keys
+from gateway.exceptions import ApiError
+
+log = logging.getLogger("gateway.access")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_MAX_CLIENT_REQUEST_ID = 128
+
+
+def _route_name(request: web.Request) -> str:
+    # The route pattern, not the path: /videos/{id}/ keeps metric label cardinality bounded.
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "unmatched"
+
+
+def _json_error(status: int, body: dict[str, object],
+                headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers)
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Assign a request id (or keep a sane client one), time the request, log one line."""
+    incoming = request.headers.get("X-Request-ID", "")
+    rid = incoming if 0 < len(incoming) <= _MAX_CLIENT_REQUEST_ID and incoming.isprintable() \
+        else uuid.uuid4().hex
+    token = request_id_var.set(rid)
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await error_boundary(request, handler)
+        status = response.status
+        response.headers["X-Request-ID"] = rid
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        route = _route_name(request)
+        metrics = request.app[keys.METRICS]
+        metrics.requests.labels(request.method, route, str(status)).inc()
+        metrics.latency.labels(request.method, route).observe(elapsed)
+        log.info("%s %s %s", request.method, request.path, status,
+                 extra={"status": status, "ms": round(elapsed * 1000, 2), "route": route})
+        request_id_var.reset(token)
+
+
+async def error_boundary(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map every exception to a JSON response: ApiError by its status, the rest to 500."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _json_error(exc.status, exc.body(), exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
+        return _json_error(exc.status, {"detail": exc.reason}, headers)
+    except Exception:
+        log.exception("unhandled error")
+        return _json_error(500, {"detail": "Internal server error.",
+                                 "request_id": request_id_var.get()})

@@ -1,0 +1,54 @@
+# Sourced by the infra scripts: paths, ports and the application environment of one profile.
+# Usage: PROFILE=run|test; . infra/env.sh
+# `run` and `test` use different ports and state folders so both can be up at once.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PROFILE=${PROFILE:-run}
+CACHE="$ROOT/.infra/cache"            # downloads and builds, kept between runs
+STATE="$ROOT/.infra/$PROFILE"          # data, logs and pid files of one profile
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+VERSITYGW_VERSION=v1.7.0
+
+case "$PROFILE" in
+  run)  KAFKA_PORT=9092;  KAFKA_CONTROLLER_PORT=9093;  PG_PORT=5433;  REDIS_PORT=6380;  S3_PORT=7070;  GW_PORT=8080 ;;
+  test) KAFKA_PORT=19092; KAFKA_CONTROLLER_PORT=19093; PG_PORT=15433; REDIS_PORT=16380; S3_PORT=17070; GW_PORT=18080 ;;
+  *) echo "unknown PROFILE=$PROFILE (run|test)" >&2; return 2 ;;
+esac
+
+# Secrets of the local stack: generated once per profile into its state folder, never committed.
+generated_secret() {
+  local f="$STATE/$1"
+  if [ ! -s "$f" ]; then
+    mkdir -p "$STATE"; (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$f")
+  fi
+  cat "$f"
+}
+S3_ROOT_ACCESS_KEY=lecturecast
+S3_ROOT_SECRET_KEY=$(generated_secret s3-secret)
+
+# Settings given in the environment win; these are the stack's own addresses otherwise.
+if [ "$PROFILE" = test ]; then
+  # Tests always talk to the test stack, whatever the caller's shell exports.
+  export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/lecturecast"
+  export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
+  export S3_ENDPOINT_URL="http://127.0.0.1:$S3_PORT"
+  export S3_ACCESS_KEY=$S3_ROOT_ACCESS_KEY S3_SECRET_KEY=$S3_ROOT_SECRET_KEY
+  export KAFKA_PARTITIONS=2 GATEWAY_PORT=$GW_PORT
+  export AGENTS_DATA_DIR="$STATE/faust"
+  export AUTH_JWT_SECRET=$(generated_secret jwt-secret)
+else
+  export DATABASE_URL=${DATABASE_URL:-"postgresql://postgres@127.0.0.1:$PG_PORT/lecturecast"}
+  export REDIS_URL=${REDIS_URL:-"redis://127.0.0.1:$REDIS_PORT/0"}
+  export KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-"127.0.0.1:$KAFKA_PORT"}
+  export S3_ENDPOINT_URL=${S3_ENDPOINT_URL:-"http://127.0.0.1:$S3_PORT"}
+  export S3_ACCESS_KEY=${S3_ACCESS_KEY:-$S3_ROOT_ACCESS_KEY}
+  export S3_SECRET_KEY=${S3_SECRET_KEY:-$S3_ROOT_SECRET_KEY}
+  export GATEWAY_PORT=${GATEWAY_PORT:-$GW_PORT}
+  export AGENTS_DATA_DIR=${AGENTS_DATA_DIR:-"$STATE/faust"}
+  [ -n "${AUTH_JWT_SECRET:-}${AUTH_JWT_PUBLIC_KEY:-}" ] || export AUTH_JWT_SECRET=$(generated_secret jwt-secret)
+fi
+export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

@@ -1,0 +1,75 @@
+"""Prepare a running stack for lecturecast: migrations, the S3 bucket, the Kafka topics.
+
+    python infra/provision.py [--demo]
+
+With ``--demo`` it also creates the demo tenant and prints bearer tokens and URLs. An entry
+point: it reads the environment once, like the service entry points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from config.exceptions import SettingsError
+from config.settings import Settings, load_settings
+from gateway.auth import Role, mint_token
+from storage.db import create_pool
+from storage.demo import DEMO_ADMIN_SUB, DEMO_STUDENT_SUB, DEMO_TENANT, ensure_demo_tenant
+from storage.migrate import apply_migrations
+from storage.objects import open_object_store
+from streams.admin import ensure_topics
+
+TOKEN_TTL_SECONDS = 7 * 24 * 3600
+
+
+async def provision(settings: Settings, demo: bool) -> None:
+    """Bring every dependency to the state the services expect (idempotent)."""
+    pool = await create_pool(settings, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            applied = await apply_migrations(conn)
+        print(f"postgres: {'applied ' + ', '.join(applied) if applied else 'schema up to date'}")
+        async with open_object_store(settings) as store:
+            created = await store.ensure_bucket()
+        print(f"s3: bucket {settings.s3_bucket} {'created' if created else 'present'}")
+        topics = await ensure_topics(settings)
+        print(f"kafka: {'created ' + ', '.join(topics) if topics else 'topics present'}")
+        if demo:
+            await _print_demo(settings, await ensure_demo_tenant(pool))
+    finally:
+        await pool.close()
+
+
+async def _print_demo(settings: Settings, ids: object) -> None:
+    secret = settings.auth_jwt_secret
+    base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+    print(f"\ndemo tenant '{DEMO_TENANT}': {ids}")
+    if not secret:
+        print("(AUTH_JWT_PUBLIC_KEY is set: mint demo tokens with your own private key)")
+        return
+    for role, sub in ((Role.ADMIN, DEMO_ADMIN_SUB), (Role.STUDENT, DEMO_STUDENT_SUB)):
+        token = mint_token(secret, tenant=DEMO_TENANT, sub=sub, role=role,
+                           ttl_seconds=TOKEN_TTL_SECONDS)
+        print(f"  {role.value:<8} sub={sub:<10} Authorization: Bearer {token}")
+    print(f"\n  gateway  {base}/healthz  {base}/readyz  {base}/metrics")
+
+
+def main() -> int:
+    """Load settings from the environment and provision."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--demo", action="store_true", help="create the demo tenant, print tokens")
+    args = parser.parse_args()
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        print(f"provision: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(provision(settings, args.demo))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""PostgreSQL, Redis and S3 adapters, and the SQL migrations."""

@@ -1,0 +1,14 @@
+"""Every Redis key prefix of lecturecast, declared once.
+
+Keys are built only by the functions here, so a reader can find every key shape in one place.
+All keys are scoped by tenant slug.
+"""
+
+from __future__ import annotations
+
+PREFIX = "lc"
+
+
+def tenant_id(tenant: str) -> str:
+    """String: the numeric id of a tenant slug (a cache of the tenants table)."""
+    return f"{PREFIX}:tenant:{tenant}:id"

@@ -1,0 +1,35 @@
+"""Tenants (academies): created on first sight of a valid token naming them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """An academy."""
+
+    id: int
+    slug: str
+    settings: dict[str, Any]
+
+
+class TenantRepository:
+    """Reads and creates tenants."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def ensure(self, slug: str) -> Tenant:
+        """The tenant with this slug, created if it does not exist yet (race-free)."""
+        # DO UPDATE (a no-op) rather than DO NOTHING so RETURNING yields the existing row too.
+        row = await self._pool.fetchrow(
+            """INSERT INTO tenants (slug) VALUES ($1)
+               ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
+               RETURNING id, slug, settings""",
+            slug,
+        )
+        return Tenant(id=row["id"], slug=row["slug"], settings=row["settings"])

@@ -1,0 +1,1 @@
+"""Kafka contracts (topics, schemas, codecs), the Faust application and Kafka clients."""

@@ -1,0 +1,55 @@
+"""Creating the declared topics (idempotent), used by provisioning and tests."""
+
+from __future__ import annotations
+
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from config.settings import Settings
+from streams.exceptions import StreamsError
+from streams.topics import ALL_TOPICS, TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+def partitions_for(spec: TopicSpec, settings: Settings) -> int:
+    """Partition count of a topic under these settings."""
+    # Every keyed topic shares KAFKA_PARTITIONS so agents' tables stay co-partitioned.
+    return settings.kafka_partitions
+
+
+async def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> list[str]:
+    """Create the topics that do not exist yet; return the names created.
+
+    An existing topic with another partition count is an error, not something to paper over:
+    the agents' tables would silently stop being co-partitioned with their streams.
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        existing = await admin.describe_topics([s.name for s in specs])
+        counts = {
+            t["topic"]: len(t["partitions"]) for t in existing if t.get("error_code", 0) == 0
+        }
+        for spec in specs:
+            want = partitions_for(spec, settings)
+            if spec.name in counts and counts[spec.name] != want:
+                raise StreamsError(
+                    f"topic {spec.name} has {counts[spec.name]} partitions, settings want {want}")
+        missing = [
+            NewTopic(
+                name=spec.name,
+                num_partitions=partitions_for(spec, settings),
+                replication_factor=settings.kafka_replication_factor,
+                topic_configs=spec.config(),
+            )
+            for spec in specs
+            if spec.name not in counts
+        ]
+        if missing:
+            await admin.create_topics(missing)
+            log.info("created topics", extra={"topics": [t.name for t in missing]})
+        return [t.name for t in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,44 @@
+"""The Faust application of the agents, built from settings (nothing happens at import)."""
+
+from __future__ import annotations
+
+import faust
+
+from config.settings import Settings
+from streams.topics import TopicSpec
+
+
+def create_faust_app(settings: Settings) -> faust.App:
+    """A Faust app wired to our Kafka, with raw keys/values (our codecs decode them).
+
+    The worker's web server exposes table contents, so it is off unless a port is given, and
+    then bound to loopback only.
+    """
+    brokers = ";".join(f"kafka://{hp}" for hp in settings.kafka_bootstrap_servers.split(","))
+    return faust.App(
+        settings.agents_app_id,
+        broker=brokers,
+        autodiscover=False,
+        store="rocksdb://",
+        datadir=settings.agents_data_dir,
+        topic_partitions=settings.kafka_partitions,
+        topic_replication_factor=settings.kafka_replication_factor,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        # Detect a dead worker in 10 s rather than 60 s: its users' sessions wait meanwhile.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=3.0,
+        web_enabled=settings.agents_web_port != 0,
+        web_bind="127.0.0.1",
+        web_port=settings.agents_web_port or 6066,
+        producer_acks=-1,
+    )
+
+
+def faust_topic(app: faust.App, spec: TopicSpec, settings: Settings) -> faust.TopicT:
+    """The Faust handle of a declared topic (created by provisioning, never by Faust)."""
+    return app.topic(
+        spec.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+        value_serializer="raw", partitions=settings.kafka_partitions,
+    )

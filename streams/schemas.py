@@ -1,0 +1,32 @@
+"""Versioned value schemas of the Kafka topics.
+
+A schema is a frozen dataclass; its name ends in its version (``...V1``). A change that an
+existing consumer could misread gets a new class and a new topic version, never an edit in
+place. Every message carries a ``schema`` tag so analytics consumers can
+dispatch without knowing the topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackEventV1:
+    """One player event accepted by the gateway (topic ``lecturecast.playback-events.v1``)."""
+
+    event_id: str  # server-assigned UUID; the audit table is idempotent on it
+    tenant: str  # tenant slug
+    tenant_id: int
+    user_id: str  # the JWT ``sub`` of the student
+    video_id: int
+    enrollment_id: int
+    session_id: str  # the playback session
+    event_type: str  # normalised upper-case vocabulary (e.g. SEEK_ATTEMPT, POSITION)
+    occurred_at: float  # epoch seconds, as the player reported it
+    received_at: float  # epoch seconds, when the gateway accepted it
+    payload: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)  # snapshot from the playback token
+    batch_id: str = ""  # the client's optional batch id, for retries
+    schema: str = "playback_event.v1"
