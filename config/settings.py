@@ -52,7 +52,7 @@ class Settings:
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", doc="Kafka bootstrap servers, comma separated")
     kafka_partitions: int = _setting(
         "KAFKA_PARTITIONS", 4, _positive_int,
-        doc="Partitions of the per-user topics (and so of the agents' tables)")
+        doc="Partitions of every topic (and so of the agents' tables)")
     kafka_replication_factor: int = _setting(
         "KAFKA_REPLICATION_FACTOR", 1, _positive_int, doc="Replication factor of created topics")
     s3_endpoint_url: str = _setting(

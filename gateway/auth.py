@@ -79,8 +79,10 @@ class Authenticator:
             raise Unauthorized("Token signature is invalid.") from exc
         except jwt.MissingRequiredClaimError as exc:
             raise Unauthorized(f"Token is missing the '{exc.claim}' claim.") from exc
+        except jwt.exceptions.InvalidSubjectError as exc:
+            raise Unauthorized("Token 'sub' must be a non-empty string.") from exc
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized(f"Token is invalid: {exc}.") from exc
+            raise Unauthorized(f"Token is invalid: {exc}") from exc
         sub, tenant, role = claims.get("sub"), claims.get("tenant"), claims.get("role")
         if not isinstance(sub, str) or not sub:
             raise Unauthorized("Token 'sub' must be a non-empty string.")

@@ -52,3 +52,7 @@ fi
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+if [ "$PROFILE" = test ]; then
+  # Tells the suite that the test stack is up (stack tests are skipped without it).
+  export LECTURECAST_STACK=test LECTURECAST_TEST_DATABASE_URL=$DATABASE_URL
+fi

@@ -13,12 +13,6 @@ from streams.topics import ALL_TOPICS, TopicSpec
 log = logging.getLogger(__name__)
 
 
-def partitions_for(spec: TopicSpec, settings: Settings) -> int:
-    """Partition count of a topic under these settings."""
-    # Every keyed topic shares KAFKA_PARTITIONS so agents' tables stay co-partitioned.
-    return settings.kafka_partitions
-
-
 async def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_TOPICS) -> list[str]:
     """Create the topics that do not exist yet; return the names created.
 
@@ -33,14 +27,14 @@ async def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_T
             t["topic"]: len(t["partitions"]) for t in existing if t.get("error_code", 0) == 0
         }
         for spec in specs:
-            want = partitions_for(spec, settings)
+            want = settings.kafka_partitions
             if spec.name in counts and counts[spec.name] != want:
                 raise StreamsError(
                     f"topic {spec.name} has {counts[spec.name]} partitions, settings want {want}")
         missing = [
             NewTopic(
                 name=spec.name,
-                num_partitions=partitions_for(spec, settings),
+                num_partitions=settings.kafka_partitions,
                 replication_factor=settings.kafka_replication_factor,
                 topic_configs=spec.config(),
             )

@@ -30,3 +30,17 @@ class PlaybackEventV1:
     policy: dict[str, Any] = field(default_factory=dict)  # snapshot from the playback token
     batch_id: str = ""  # the client's optional batch id, for retries
     schema: str = "playback_event.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class TranscodeJobV1:
+    """A video to turn into HLS (topic ``lecturecast.transcode-jobs.v1``)."""
+
+    job_id: str  # UUID; a redelivered job keeps it
+    tenant: str
+    tenant_id: int
+    video_id: int
+    source_key: str  # S3 key of the uploaded file
+    attempt: int = 1
+    hls_encryption: bool = False
+    schema: str = "transcode_job.v1"

@@ -3,26 +3,18 @@
 Producers, agents, the provisioning script, ``python -m streams.tail`` and ``docs/topics.md``
 all read these declarations; nothing else spells a topic name.
 
-Per-user topics are keyed ``{tenant}:{user_id}`` (see :func:`user_key`) and share one partition
-count (``KAFKA_PARTITIONS``), so the session agent's tables are co-partitioned with every stream
-that touches a user.
+Every topic has ``KAFKA_PARTITIONS`` partitions. Per-user topics are keyed ``{tenant}:{user_id}``
+(see :func:`user_key`), so the session agent's tables are co-partitioned with every stream that
+touches a user.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from streams import schemas
 
 DAY_MS = 24 * 3600 * 1000
-
-
-class Partitioning(Enum):
-    """How a topic's partition count is chosen."""
-
-    PER_USER = "per_user"  # KAFKA_PARTITIONS, keyed {tenant}:{user_id}
-    PER_VIDEO = "per_video"  # KAFKA_PARTITIONS, keyed {tenant}:{video_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +22,6 @@ class TopicSpec:
     """A topic: its name, how it is keyed and kept, and the schema of its values."""
 
     name: str
-    partitioning: Partitioning
     key: str
     schema: type
     retention_ms: int | None = None  # None: the broker default
@@ -49,7 +40,6 @@ class TopicSpec:
 
 PLAYBACK_EVENTS = TopicSpec(
     name="lecturecast.playback-events.v1",
-    partitioning=Partitioning.PER_USER,
     key="{tenant}:{user_id}",
     schema=schemas.PlaybackEventV1,
     retention_ms=7 * DAY_MS,
@@ -57,7 +47,16 @@ PLAYBACK_EVENTS = TopicSpec(
     "the player sent them. The audit trail, violations and progress are computed from it.",
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (PLAYBACK_EVENTS,)
+TRANSCODE_JOBS = TopicSpec(
+    name="lecturecast.transcode-jobs.v1",
+    key="{tenant}:{video_id}",
+    schema=schemas.TranscodeJobV1,
+    retention_ms=7 * DAY_MS,
+    description="Videos to transcode into HLS, taken by the transcoder workers' consumer group. "
+    "Keyed by video so that jobs of one video are handled in order.",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (PLAYBACK_EVENTS, TRANSCODE_JOBS)
 
 
 def user_key(tenant: str, user_id: str) -> bytes:
@@ -67,6 +66,11 @@ def user_key(tenant: str, user_id: str) -> bytes:
     the same murmur2 partition and so the same table partition.
     """
     return f"{tenant}:{user_id}".encode()
+
+
+def video_key(tenant: str, video_id: int) -> bytes:
+    """The message key of per-video topics."""
+    return f"{tenant}:{video_id}".encode()
 
 
 def by_name(name: str) -> TopicSpec:

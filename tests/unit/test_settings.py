@@ -1,0 +1,78 @@
+"""Settings: required keys named in errors, parsing, redaction, derived secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from config.exceptions import SettingsError
+from config.settings import load_settings, settings_table
+
+BASE = {
+    "DATABASE_URL": "postgresql://u:pw@db/x", "REDIS_URL": "redis://r/0",
+    "S3_ENDPOINT_URL": "http://s3", "S3_ACCESS_KEY": "ak", "S3_SECRET_KEY": "sk",
+    "AUTH_JWT_SECRET": "jwt-secret-of-the-unit-tests-0123456789",
+}
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "S3_ENDPOINT_URL",
+                                     "S3_ACCESS_KEY", "S3_SECRET_KEY", "AUTH_JWT_SECRET"])
+def test_a_missing_required_setting_is_named(missing: str) -> None:
+    env = {k: v for k, v in BASE.items() if k != missing}
+    with pytest.raises(SettingsError, match=missing):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(("key", "raw", "attr", "expected"), [
+    ("GATEWAY_PORT", "9000", "gateway_port", 9000),
+    ("KAFKA_PARTITIONS", "8", "kafka_partitions", 8),
+    ("LOG_JSON", "false", "log_json", False),
+    ("LOG_JSON", "YES", "log_json", True),
+    ("AGENTS_WEB_PORT", "0", "agents_web_port", 0),
+])
+def test_values_are_parsed(key: str, raw: str, attr: str, expected: object) -> None:
+    assert getattr(load_settings({**BASE, key: raw}), attr) == expected
+
+
+@pytest.mark.parametrize(("key", "raw"), [
+    ("GATEWAY_PORT", "eighty"), ("KAFKA_PARTITIONS", "0"), ("LOG_JSON", "maybe"),
+])
+def test_an_invalid_value_is_named(key: str, raw: str) -> None:
+    with pytest.raises(SettingsError, match=key):
+        load_settings({**BASE, key: raw})
+
+
+def test_defaults_apply_and_settings_are_frozen() -> None:
+    s = load_settings(BASE)
+    assert (s.gateway_host, s.gateway_port, s.s3_bucket) == ("127.0.0.1", 8080, "lecturecast")
+    with pytest.raises(AttributeError):
+        s.gateway_port = 1  # type: ignore[misc]
+
+
+def test_rs256_public_key_replaces_the_secret() -> None:
+    env = {k: v for k, v in BASE.items() if k != "AUTH_JWT_SECRET"}
+    with pytest.raises(SettingsError, match="PLAYBACK_TOKEN_SECRET"):
+        load_settings({**env, "AUTH_JWT_PUBLIC_KEY": "pem"})
+    s = load_settings({**env, "AUTH_JWT_PUBLIC_KEY": "pem", "PLAYBACK_TOKEN_SECRET": "p"})
+    assert s.playback_secret() == b"p"
+
+
+def test_redacted_masks_secrets_only() -> None:
+    shown = load_settings(BASE).redacted()
+    assert shown["database_url"] == shown["s3_secret_key"] == shown["auth_jwt_secret"] == "***"
+    assert shown["redis_url"] == "redis://r/0"
+
+
+def test_playback_secret_is_derived_not_reused() -> None:
+    s = load_settings(BASE)
+    assert s.playback_secret() != BASE["AUTH_JWT_SECRET"].encode()
+    assert s.playback_secret() == load_settings(BASE).playback_secret()
+    assert load_settings({**BASE, "AUTH_JWT_SECRET": "other-secret-of-the-unit-tests-0123456789"}).playback_secret() != \
+        s.playback_secret()
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for env, _default, doc in settings_table():
+        assert doc, env
+        assert f"`{env}`" in readme, f"{env} missing from the README's configuration table"

@@ -1,0 +1,1 @@
+"""The transcoder: workers that turn uploaded videos into HLS packages with ffmpeg."""
