@@ -8,13 +8,15 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from config.settings import Settings
-from gateway import events, health, keys
+from gateway import catalog, events, health, keys, openapi
+from gateway.api import Api
 from gateway.auth import Authenticator
 from gateway.metrics import Metrics
 from gateway.middleware import request_context_middleware
 from storage.cache import create_redis
 from storage.db import create_pool
 from storage.objects import open_object_store
+from storage.tenants import TenantIds
 from streams.publisher import Publisher
 
 
@@ -55,7 +57,13 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.METRICS] = Metrics()
     app[keys.AUTHENTICATOR] = Authenticator(settings)
+    app[keys.TENANT_IDS] = TenantIds()
     app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher])
     health.setup_routes(app)
-    events.setup_routes(app)
+    api = Api("lecturecast", "1.0.0")
+    events.register(api)
+    catalog.register(api)
+    api.install(app)
+    app[keys.API] = api
+    openapi.setup_routes(app)
     return app

@@ -13,10 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from gateway import keys, playback_tokens
-from gateway.bodies import read_body
+from gateway.api import Api
+from gateway.validation import read_body
 from gateway.exceptions import BadRequest, ServiceUnavailable, Unauthorized
 from streams import topics
 from streams.exceptions import PublishError
@@ -108,6 +110,15 @@ async def post_events(request: web.Request) -> web.Response:
     return web.json_response({"stored": len(events)})
 
 
-def setup_routes(app: web.Application) -> None:
+class EventsStored(msgspec.Struct):
+    """How many events Kafka acknowledged."""
+
+    stored: int
+
+
+def register(api: Api) -> None:
     """Register the ingest endpoint."""
-    app.router.add_post(r"/api/v1/media/videos/{video_id:\d+}/events/", post_events)
+    api.add("POST", r"/api/v1/media/videos/{video_id:\d+}/events/", post_events,
+            summary="Store a batch of player events (also as a sendBeacon text/plain body)",
+            tag="playback", body=EventBatchIn, response=EventsStored,
+            roles="a playback token; Authorization optional")

@@ -8,13 +8,17 @@ from aiohttp import web
 
 from config.settings import Settings
 from gateway.auth import Authenticator
+from gateway.api import Api
 from gateway.metrics import Metrics
 from storage.objects import ObjectStore
+from storage.tenants import TenantIds
 from streams.publisher import Publisher
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+TENANT_IDS = web.AppKey("tenant_ids", TenantIds)
+API = web.AppKey("api", Api)
 DB = web.AppKey("db", asyncpg.Pool)
 REDIS = web.AppKey("redis", redis.Redis)
 OBJECTS = web.AppKey("objects", ObjectStore)

@@ -12,6 +12,7 @@ from aiohttp import web
 from config.logs import request_id_var
 from gateway import keys
 from gateway.exceptions import ApiError
+from storage.exceptions import ConstraintError, NotFoundError
 
 log = logging.getLogger("gateway.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -61,6 +62,10 @@ async def error_boundary(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     except ApiError as exc:
         return _json_error(exc.status, exc.body(), exc.headers)
+    except NotFoundError:
+        return _json_error(404, {"detail": "Not found."})
+    except ConstraintError as exc:
+        return _json_error(400, {exc.field: [exc.message]})
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

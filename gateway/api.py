@@ -1,0 +1,109 @@
+"""The API's operations, registered once: routes for aiohttp and the OpenAPI 3.1 document.
+
+Request and response models are the same msgspec Structs / dataclasses the handlers validate
+with, so the document cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_ERROR = {"type": "object", "properties": {"detail": {"type": "string"}}}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One method on one path, with what it takes and returns."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: Any = None
+    response: Any = None
+    status: int = 200
+    paginated: bool = False
+    query: tuple[str, ...] = ()
+    roles: str = "admin, staff, teacher"
+
+
+class Api:
+    """A registry of operations; :meth:`install` adds them to an app's router."""
+
+    def __init__(self, title: str, version: str) -> None:
+        self.title = title
+        self.version = version
+        self.operations: list[Operation] = []
+
+    def add(self, method: str, path: str, handler: Handler, **meta: Any) -> None:
+        """Register an operation (see :class:`Operation` for the metadata)."""
+        self.operations.append(Operation(method, path, handler, **meta))
+
+    def install(self, app: web.Application) -> None:
+        """Add every operation to the app's router."""
+        for op in self.operations:
+            app.router.add_route(op.method, op.path, op.handler)
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of every registered operation."""
+        types = [t for op in self.operations for t in (op.body, op.response) if t is not None]
+        refs, components = msgspec.json.schema_components(
+            types, ref_template="#/components/schemas/{name}")
+        schema_of = dict(zip(map(id, types), refs))
+        paths: dict[str, dict[str, Any]] = {}
+        for op in self.operations:
+            params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for n in _path_params(op.path)]
+            params += [{"name": q, "in": "query", "required": False,
+                        "schema": {"type": "string"}} for q in op.query]
+            entry: dict[str, Any] = {
+                "summary": op.summary, "tags": [op.tag], "parameters": params,
+                "description": f"Roles: {op.roles}.",
+                "responses": {str(op.status): _response(op, schema_of),
+                              "400": {"description": "Invalid input",
+                                      "content": {"application/json": {"schema": _ERROR}}},
+                              "401": {"description": "Not authenticated"},
+                              "403": {"description": "Not allowed"}},
+            }
+            if op.body is not None:
+                entry["requestBody"] = {"required": True, "content": {
+                    "application/json": {"schema": schema_of[id(op.body)]}}}
+            paths.setdefault(_openapi_path(op.path), {})[op.method.lower()] = entry
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": self.title, "version": self.version},
+            "components": {"schemas": components,
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                          "bearerFormat": "JWT"}}},
+            "security": [{"bearer": []}],
+            "paths": paths,
+        }
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1].split(":")[0] for part in path.split("/")
+            if part.startswith("{") and part.endswith("}")]
+
+
+def _openapi_path(path: str) -> str:
+    # aiohttp's "{id:\d+}" -> OpenAPI's "{id}"
+    return "/".join(f"{{{p[1:-1].split(':')[0]}}}" if p.startswith("{") else p
+                    for p in path.split("/"))
+
+
+def _response(op: Operation, schema_of: dict[int, Any]) -> dict[str, Any]:
+    if op.response is None:
+        return {"description": "Done"}
+    schema = schema_of[id(op.response)]
+    if op.paginated:
+        schema = {"type": "object", "properties": {
+            "count": {"type": "integer"}, "next": {"type": ["string", "null"]},
+            "previous": {"type": ["string", "null"]}, "results": {"type": "array", "items": schema}}}
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
