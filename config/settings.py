@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from config import tenant_settings
 from config.exceptions import SettingsError
+from config.tenant_settings import TenantSettings
 
 
 def _bool(raw: str) -> bool:
@@ -82,6 +84,9 @@ class Settings:
         doc="Port of the Faust worker's web server on 127.0.0.1; 0 disables it")
     log_level: str = _setting("LOG_LEVEL", "INFO", doc="Log level of every process")
     log_json: bool = _setting("LOG_JSON", True, _bool, doc="JSON log lines (false: plain text)")
+    # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
+    tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
+                                            metadata={"env": None})
 
     def __post_init__(self) -> None:
         if not self.auth_jwt_secret and not self.auth_jwt_public_key:
@@ -105,7 +110,7 @@ class Settings:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = "***" if f.metadata["secret"] and value else value
+            out[f.name] = "***" if f.metadata.get("secret") and value else value
         return out
 
 
@@ -113,8 +118,13 @@ def settings_table() -> list[tuple[str, str, str]]:
     """(environment variable, default, description) for every setting, for the README."""
     rows = []
     for f in fields(Settings):
+        if f.metadata["env"] is None:
+            continue
         default = "required" if f.metadata["required"] else repr(f.default)
         rows.append((f.metadata["env"], default, f.metadata["doc"]))
+    for key, doc in tenant_settings.DOCS.items():
+        rows.append((tenant_settings.ENV_PREFIX + key.upper(),
+                     repr(getattr(TenantSettings(), key)), f"tenant default: {doc}"))
     return rows
 
 
@@ -124,9 +134,9 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
     A missing required key or an unparsable value raises :class:`SettingsError` naming the
     variable, so a process fails at start rather than on first use.
     """
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"tenant_defaults": tenant_settings.defaults_from_env(environ)}
     for f in fields(Settings):
-        if f.name in overrides:
+        if f.name in overrides or f.metadata["env"] is None:
             continue
         env = f.metadata["env"]
         raw = environ.get(env)

@@ -8,7 +8,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from config.settings import Settings
-from gateway import catalog, events, health, keys, openapi
+from gateway import (
+    background, catalog, events, form_upload, health, keys, openapi, tenant_settings, uploads,
+    videos,
+)
+from gateway import permissions, progress, stats
 from gateway.api import Api
 from gateway.auth import Authenticator
 from gateway.metrics import Metrics
@@ -58,11 +62,19 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.METRICS] = Metrics()
     app[keys.AUTHENTICATOR] = Authenticator(settings)
     app[keys.TENANT_IDS] = TenantIds()
-    app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher])
+    app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher,
+                            background.outbox_relay, background.object_deletions])
     health.setup_routes(app)
     api = Api("lecturecast", "1.0.0")
     events.register(api)
     catalog.register(api)
+    tenant_settings.register(api)
+    uploads.register(api)
+    form_upload.register(api)
+    videos.register(api)
+    stats.register(api)
+    permissions.register(api)
+    progress.register(api)
     api.install(app)
     app[keys.API] = api
     openapi.setup_routes(app)

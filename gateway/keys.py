@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import redis.asyncio as redis
 from aiohttp import web
@@ -23,3 +25,5 @@ DB = web.AppKey("db", asyncpg.Pool)
 REDIS = web.AppKey("redis", redis.Redis)
 OBJECTS = web.AppKey("objects", ObjectStore)
 PUBLISHER = web.AppKey("publisher", Publisher)
+OUTBOX_WAKE = web.AppKey("outbox_wake", asyncio.Event)
+DELETIONS_WAKE = web.AppKey("deletions_wake", asyncio.Event)

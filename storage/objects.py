@@ -47,6 +47,77 @@ class ObjectStore:
             raise ObjectStoreError(f"create_bucket {self.bucket}: {exc}") from exc
         return True
 
+    async def presign(self, operation: str, expires_in: int, **params: Any) -> str:
+        """A presigned URL for ``put_object``, ``get_object`` or ``upload_part``."""
+        return await self._client.generate_presigned_url(
+            operation, Params={"Bucket": self.bucket, **params}, ExpiresIn=expires_in)
+
+    async def size(self, key: str) -> int | None:
+        """The object's size, or None when it does not exist."""
+        try:
+            head = await self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise ObjectStoreError(f"head {key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"head {key}: {exc}") from exc
+        return int(head["ContentLength"])
+
+    async def start_multipart(self, key: str, content_type: str) -> str:
+        """Start a multipart upload; return its upload id."""
+        try:
+            out = await self._client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, ContentType=content_type)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"create_multipart_upload {key}: {exc}") from exc
+        return str(out["UploadId"])
+
+    async def complete_multipart(self, key: str, upload_id: str,
+                                 parts: list[tuple[int, str]]) -> None:
+        """Assemble the uploaded parts ((number, etag), ascending) into the object."""
+        try:
+            await self._client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id,
+                MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in parts]})
+        except ClientError as exc:
+            raise ObjectStoreError(f"complete_multipart_upload {key}: "
+                                   f"{exc.response.get('Error', {}).get('Message', exc)}") from exc
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"complete_multipart_upload {key}: {exc}") from exc
+
+    async def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+        """Upload one part; return its ETag."""
+        try:
+            out = await self._client.upload_part(Bucket=self.bucket, Key=key,
+                                                 UploadId=upload_id, PartNumber=number, Body=body)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"upload_part {key}#{number}: {exc}") from exc
+        return str(out["ETag"])
+
+    async def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Abandon a multipart upload (its parts are discarded)."""
+        try:
+            await self._client.abort_multipart_upload(Bucket=self.bucket, Key=key,
+                                                      UploadId=upload_id)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"abort_multipart_upload {key}: {exc}") from exc
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; return how many."""
+        deleted = 0
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if objects:
+                    await self._client.delete_objects(
+                        Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+                    deleted += len(objects)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"delete_prefix {prefix}: {exc}") from exc
+        return deleted
+
     async def ping(self) -> None:
         """Prove the server answers and the bucket exists (for readiness)."""
         try:

@@ -48,3 +48,16 @@ class TenantIds:
             found = (await repo.ensure(slug)).id
             self._ids[slug] = found
         return found
+
+
+async def stored_settings(pool: asyncpg.Pool, tenant_id: int) -> dict[str, Any]:
+    """The settings keys an admin changed for this tenant."""
+    return await pool.fetchval("SELECT settings FROM tenants WHERE id = $1", tenant_id) or {}
+
+
+async def merge_settings(pool: asyncpg.Pool, tenant_id: int, changes: dict[str, Any]
+                         ) -> dict[str, Any]:
+    """Store changed keys on top of the earlier ones (atomically); return all stored keys."""
+    return await pool.fetchval(
+        "UPDATE tenants SET settings = settings || $2::jsonb WHERE id = $1 RETURNING settings",
+        tenant_id, changes)

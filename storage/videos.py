@@ -165,6 +165,11 @@ class VideoRepository:
 
     async def session_exists(self, tenant_id: int, session_id: int) -> bool:
         """Whether the class session is the tenant's."""
-        return bool(await self._pool.fetchval(
-            "SELECT 1 FROM sessions WHERE tenant_id = $1 AND id = $2", tenant_id, session_id))
+        return await self.lecture_of_session(tenant_id, session_id) is not None
+
+    async def lecture_of_session(self, tenant_id: int, session_id: int) -> int | None:
+        """The lecture of one of the tenant's class sessions (None if there is no such)."""
+        return await self._pool.fetchval(
+            "SELECT lecture_id FROM sessions WHERE tenant_id = $1 AND id = $2",
+            tenant_id, session_id)
 

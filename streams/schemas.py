@@ -44,3 +44,21 @@ class TranscodeJobV1:
     attempt: int = 1
     hls_encryption: bool = False
     schema: str = "transcode_job.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class TranscodeRequestV1:
+    """An uploaded video asks to be transcoded (topic ``lecturecast.transcode-requests.v1``).
+
+    Published through the outbox in the transaction that made the video UPLOADED; the dispatch
+    agent turns requests into jobs.
+    """
+
+    request_id: str  # UUID, for deduplication by consumers
+    tenant: str
+    tenant_id: int
+    video_id: int
+    source_key: str  # S3 key of the uploaded file
+    reason: str  # "complete" | "upload" | "retry"
+    requested_at: float  # epoch seconds
+    schema: str = "transcode_request.v1"

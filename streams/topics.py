@@ -56,7 +56,17 @@ TRANSCODE_JOBS = TopicSpec(
     "Keyed by video so that jobs of one video are handled in order.",
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (PLAYBACK_EVENTS, TRANSCODE_JOBS)
+TRANSCODE_REQUESTS = TopicSpec(
+    name="lecturecast.transcode-requests.v1",
+    key="{tenant}:{video_id}",
+    schema=schemas.TranscodeRequestV1,
+    retention_ms=7 * DAY_MS,
+    description="A video was uploaded (complete, upload) or retried by an admin and needs "
+    "transcoding. Written through the gateway's transactional outbox, so a request is never "
+    "lost between the database commit and Kafka.",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (PLAYBACK_EVENTS, TRANSCODE_REQUESTS, TRANSCODE_JOBS)
 
 
 def user_key(tenant: str, user_id: str) -> bytes:

@@ -1,0 +1,108 @@
+"""``videos/upload/``: the seed front end's multipart form (``session`` then ``files``).
+
+Each file is streamed to S3 as a multipart upload, one part at a time, so memory holds at most
+one part (8 MiB) whatever the file size; then it becomes a video exactly like ``complete``.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote
+
+from aiohttp import BodyPartReader, web
+
+from gateway import keys, sources
+from gateway.api import Api
+from gateway.exceptions import BadRequest, PayloadTooLarge
+from gateway.responses import json_response
+from gateway.tenancy import Caller, manager
+from gateway.uploads import create_uploaded
+from gateway.validation import FieldErrors
+from gateway.video_views import VideoOut, present
+from gateway.videos import repo
+from storage import object_keys
+from storage.objects import ObjectStore
+
+_READ_BYTES = 1024 * 1024
+
+
+async def _session_field(request: web.Request, who: Caller, part: BodyPartReader) -> int:
+    raw = (await part.text()).strip()
+    if not raw.isdigit() or not 0 < int(raw) < 2**63:
+        raise FieldErrors({"session": ["A valid integer is required."]})
+    session = int(raw)
+    if not await repo(request).session_exists(who.tenant_id, session):
+        raise FieldErrors({"session": [f'Invalid pk "{session}" - object does not exist.']})
+    return session
+
+
+async def _stream_to_s3(store: ObjectStore, key: str, content_type: str,
+                        part: BodyPartReader) -> int:
+    """Copy one form file to S3 part by part; return its size. Aborts the upload on failure."""
+    upload_id = await store.start_multipart(key, content_type)
+    try:
+        done: list[tuple[int, str]] = []
+        buffer = bytearray()
+        total = 0
+        while chunk := await part.read_chunk(_READ_BYTES):
+            total += len(chunk)
+            if total > sources.MAX_UPLOAD_BYTES:
+                raise PayloadTooLarge(f"{part.filename}: larger than "
+                                      f"{sources.MAX_UPLOAD_BYTES // 1024**3} GiB.")
+            buffer += chunk
+            if len(buffer) >= sources.MIN_PART_BYTES:
+                done.append((len(done) + 1, await store.upload_part(
+                    key, upload_id, len(done) + 1, bytes(buffer))))
+                buffer.clear()
+        if total == 0:
+            raise FieldErrors({"files": [f"{part.filename}: the file is empty."]})
+        if buffer:
+            done.append((len(done) + 1, await store.upload_part(
+                key, upload_id, len(done) + 1, bytes(buffer))))
+        await store.complete_multipart(key, upload_id, done)
+        return total
+    except BaseException:
+        await store.abort_multipart(key, upload_id)
+        raise
+
+
+async def upload(request: web.Request) -> web.Response:
+    """Upload one or many files for a class session: 201 with the created videos."""
+    who = await manager(request)
+    if not request.content_type.startswith("multipart/form-data"):
+        raise BadRequest("Send multipart/form-data with a session field, then files.")
+    reader = await request.multipart()
+    store = request.app[keys.OBJECTS]
+    session: int | None = None
+    created = []
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            raise BadRequest("Nested multipart bodies are not supported.")
+        if part.name == "session":
+            session = await _session_field(request, who, part)
+        elif part.name == "files":
+            if session is None:
+                raise FieldErrors({"session": ["Send the session field before the files."]})
+            # Browsers and aiohttp percent-encode quotes and spaces in the form's filename.
+            filename = unquote(part.filename or "video")
+            try:
+                ext = sources.extension_of(filename)
+            except sources.SourceError as exc:
+                raise FieldErrors({"files": [str(exc)]}) from exc
+            key = object_keys.upload_key(who.tenant_id, session, ext)
+            size = await _stream_to_s3(store, key, sources.VIDEO_TYPES[ext], part)
+            title = os.path.splitext(os.path.basename(filename))[0][:255] or "video"
+            video, _ = await create_uploaded(request, who, session, title, key, size, "upload")
+            created.append(present(video, request.app[keys.SETTINGS]))
+        else:
+            await part.release()  # unknown fields are ignored, as a form post would
+    if not created:
+        raise FieldErrors({"files": ["Send at least one file."]})
+    return json_response(created, status=201)
+
+
+def register(api: Api) -> None:
+    """Register the form upload (admin path and the front end's alias)."""
+    for base in ("/api/v1/media/videos/", "/api/v1/lectures/videos/"):
+        api.add("POST", base + "upload/", upload, summary="Upload files (multipart form)",
+                tag="uploads", response=VideoOut, status=201)
