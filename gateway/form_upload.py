@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from gateway import keys, sources
 from gateway.api import Api
@@ -66,16 +66,26 @@ async def _stream_to_s3(store: ObjectStore, key: str, content_type: str,
         raise
 
 
+async def _next_part(reader: MultipartReader) -> object:
+    try:
+        return await reader.next()
+    except ValueError as exc:  # aiohttp's parser reports malformed framing as ValueError
+        raise BadRequest(f"Malformed multipart body: {exc}.") from exc
+
+
 async def upload(request: web.Request) -> web.Response:
     """Upload one or many files for a class session: 201 with the created videos."""
     who = await manager(request)
     if not request.content_type.startswith("multipart/form-data"):
         raise BadRequest("Send multipart/form-data with a session field, then files.")
-    reader = await request.multipart()
+    try:
+        reader = await request.multipart()
+    except ValueError as exc:  # no or bad boundary
+        raise BadRequest(f"Malformed multipart body: {exc}.") from exc
     store = request.app[keys.OBJECTS]
     session: int | None = None
     created = []
-    while (part := await reader.next()) is not None:
+    while (part := await _next_part(reader)) is not None:
         if not isinstance(part, BodyPartReader):
             raise BadRequest("Nested multipart bodies are not supported.")
         if part.name == "session":

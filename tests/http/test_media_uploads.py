@@ -176,3 +176,26 @@ async def test_deleting_a_video_removes_its_objects(api: TestClient, bearer, ten
                 break
             await asyncio.sleep(0.2)
         assert await store.size(key) is None
+
+
+@pytest.mark.parametrize(("fields", "field"), [
+    ([("files", b"data", "a.mp4")], "session"),
+    ([("session", "abc", None), ("files", b"data", "a.mp4")], "session"),
+    ([("session", "{session}", None), ("files", b"data", "notes.pdf")], "files"),
+    ([("session", "{session}", None), ("files", b"", "empty.mp4")], "files"),
+    ([("session", "{session}", None)], "files"),
+])
+async def test_bad_form_uploads_are_400(api: TestClient, bearer, tenant_slug: str,
+                                        fields: list[tuple[str, Any, str | None]],
+                                        field: str) -> None:
+    room = await build_classroom(api, bearer, tenant_slug, students=0)
+    form = aiohttp.FormData()
+    for name, value, filename in fields:
+        if isinstance(value, str):
+            value = value.replace("{session}", str(room.session["id"]))
+        if filename:
+            form.add_field(name, value, filename=filename, content_type="video/mp4")
+        else:
+            form.add_field(name, value)
+    resp = await api.post(V + "upload/", data=form, headers=room.admin)
+    assert resp.status == 400 and field in await resp.text()
