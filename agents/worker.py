@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from agents import audit
+from agents import audit, session_records, sessions
 from config.settings import Settings
 from streams.app import create_faust_app
 
@@ -13,4 +13,6 @@ def create_worker_app(settings: Settings) -> faust.App:
     """The Faust app a worker process runs."""
     app = create_faust_app(settings)
     audit.register(app, settings)
+    sessions.register(app, settings)
+    session_records.register(app, settings)
     return app

@@ -72,7 +72,23 @@ class Settings:
         "AUTH_JWT_PUBLIC_KEY", "", doc="PEM public key to accept RS256 bearer tokens instead")
     playback_token_secret: str = _setting(
         "PLAYBACK_TOKEN_SECRET", "", secret=True,
-        doc="HS256 secret of playback tokens; derived from AUTH_JWT_SECRET when empty")
+        doc="Playback token keys 'kid:secret,kid2:secret2' (the first signs, all verify); "
+            "one key derived from AUTH_JWT_SECRET when empty")
+    play_reply_timeout_seconds: float = _setting(
+        "PLAY_REPLY_TIMEOUT_SECONDS", 5.0, float,
+        doc="How long play/end wait for the session actor before answering 503")
+    cloudfront_key_pair_id: str = _setting(
+        "CLOUDFRONT_KEY_PAIR_ID", "", doc="CloudFront key pair (public key) id of signed cookies")
+    cloudfront_private_key_pem: str = _setting(
+        "CLOUDFRONT_PRIVATE_KEY_PEM", "", secret=True,
+        doc="RSA private key (PEM, '\\n' allowed) signing CloudFront cookies; empty: no cookies")
+    cloudfront_public_key_pem: str = _setting(
+        "CLOUDFRONT_PUBLIC_KEY_PEM", "",
+        doc="RSA public key (PEM) the local CDN verifies cookies with; empty: local CDN off")
+    cloudfront_domain: str = _setting(
+        "CLOUDFRONT_DOMAIN", "", doc="Cookie domain of the CDN; empty: host-only cookies")
+    cookie_secure: bool = _setting(
+        "COOKIE_SECURE", False, _bool, doc="Mark CDN cookies Secure (true behind HTTPS)")
     gateway_host: str = _setting("GATEWAY_HOST", "127.0.0.1", doc="Gateway listen address")
     gateway_port: int = _setting("GATEWAY_PORT", 8080, _positive_int, doc="Gateway listen port")
     agents_app_id: str = _setting(
@@ -94,16 +110,26 @@ class Settings:
                 "AUTH_JWT_SECRET is required (or AUTH_JWT_PUBLIC_KEY for RS256 tokens)")
         if not self.playback_token_secret and not self.auth_jwt_secret:
             raise SettingsError("PLAYBACK_TOKEN_SECRET is required when AUTH_JWT_SECRET is unset")
+        for item in self.playback_token_secret.split(",") if self.playback_token_secret else ():
+            kid, sep, secret = item.strip().partition(":")
+            if not kid or (sep and not secret):
+                raise SettingsError("PLAYBACK_TOKEN_SECRET: keys are 'kid:secret', comma separated")
 
-    def playback_secret(self) -> bytes:
-        """Key of playback tokens: its own setting, or one derived from the bearer secret.
+    def playback_keys(self) -> list[tuple[str, bytes]]:
+        """Playback token keys as (key id, secret); the first signs, every one verifies.
 
-        Derived rather than reused so that a playback token can never pass as a bearer token.
+        Without PLAYBACK_TOKEN_SECRET one key is derived from the bearer secret (derived, not
+        reused, so a playback token can never pass as a bearer token).
         """
-        if self.playback_token_secret:
-            return self.playback_token_secret.encode()
-        return hmac.new(self.auth_jwt_secret.encode(), b"lecturecast/playback-token",
-                        hashlib.sha256).digest()
+        if not self.playback_token_secret:
+            derived = hmac.new(self.auth_jwt_secret.encode(), b"lecturecast/playback-token",
+                               hashlib.sha256).digest()
+            return [("derived", derived)]
+        keys = []
+        for item in self.playback_token_secret.split(","):
+            kid, sep, secret = item.strip().partition(":")
+            keys.append((kid, secret.encode()) if sep else ("default", kid.encode()))
+        return keys
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with secrets masked, safe to log."""

@@ -91,7 +91,7 @@ async def post_events(request: web.Request) -> web.Response:
     video_id = int(request.match_info["video_id"])
     batch = await read_body(request, EventBatchIn)
     now = time.time()
-    claims = playback_tokens.verify(batch.token, settings.playback_secret(), now=now)
+    claims = playback_tokens.verify(batch.token, settings.playback_keys(), now=now)
     if claims.video_id != video_id:
         raise Unauthorized("video_mismatch")
     # A beacon cannot send Authorization: the playback token alone then identifies the user.

@@ -75,3 +75,10 @@ class ServiceUnavailable(ApiError):
     def __init__(self, detail: str, retry_after: int = 1, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"Retry-After": str(retry_after)})
         super().__init__(detail, **kwargs)
+
+
+def error_for(status: int, detail: str) -> ApiError:
+    """The error class of a 4xx status, carrying ``detail`` (e.g. a seed refusal code)."""
+    by_status: dict[int, type[ApiError]] = {400: BadRequest, 401: Unauthorized, 403: Forbidden,
+                                            404: NotFound, 409: Conflict}
+    return by_status[status](detail)

@@ -10,8 +10,11 @@ from aiohttp import web
 
 from config.settings import Settings
 from gateway.auth import Authenticator
+from gateway.cdn import CookieSigner
+from gateway.session_client import SessionClient
 from gateway.api import Api
 from gateway.metrics import Metrics
+from storage.live_sessions import LiveSessions
 from storage.objects import ObjectStore
 from storage.tenants import TenantIds
 from streams.publisher import Publisher
@@ -27,3 +30,6 @@ OBJECTS = web.AppKey("objects", ObjectStore)
 PUBLISHER = web.AppKey("publisher", Publisher)
 OUTBOX_WAKE = web.AppKey("outbox_wake", asyncio.Event)
 DELETIONS_WAKE = web.AppKey("deletions_wake", asyncio.Event)
+SESSIONS = web.AppKey("sessions", SessionClient)
+LIVE = web.AppKey("live", LiveSessions)
+CDN_SIGNER = web.AppKey("cdn_signer", CookieSigner | None)

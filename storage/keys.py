@@ -12,3 +12,8 @@ PREFIX = "lc"
 def tenant_id(tenant: str) -> str:
     """String: the numeric id of a tenant slug (a cache of the tenants table)."""
     return f"{PREFIX}:tenant:{tenant}:id"
+
+
+def live_session(session_id: str) -> str:
+    """Hash: the read model of one playback session (status, user, last heartbeat...)."""
+    return f"{PREFIX}:ps:{session_id}"

@@ -27,14 +27,14 @@ async def ensure_topics(settings: Settings, specs: tuple[TopicSpec, ...] = ALL_T
             t["topic"]: len(t["partitions"]) for t in existing if t.get("error_code", 0) == 0
         }
         for spec in specs:
-            want = settings.kafka_partitions
+            want = spec.partition_count(settings.kafka_partitions)
             if spec.name in counts and counts[spec.name] != want:
                 raise StreamsError(
                     f"topic {spec.name} has {counts[spec.name]} partitions, settings want {want}")
         missing = [
             NewTopic(
                 name=spec.name,
-                num_partitions=settings.kafka_partitions,
+                num_partitions=spec.partition_count(settings.kafka_partitions),
                 replication_factor=settings.kafka_replication_factor,
                 topic_configs=spec.config(),
             )

@@ -62,3 +62,61 @@ class TranscodeRequestV1:
     reason: str  # "complete" | "upload" | "retry"
     requested_at: float  # epoch seconds
     schema: str = "transcode_request.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCommandV1:
+    """A command for one user's session actor (topic ``lecturecast.session-commands.v1``).
+
+    ``kind`` is play, heartbeat, refresh, end, cancel, revoke, forget_device or sweep. A
+    command with ``reply_to`` is answered on that topic, keyed by ``command_id``.
+    """
+
+    command_id: str
+    kind: str
+    tenant: str
+    tenant_id: int
+    user_id: str
+    issued_at: float  # epoch seconds at the gateway: the actor's clock for this command
+    session_id: str = ""
+    request_id: str = ""
+    device_id: str = ""
+    video_id: int = 0
+    enrollment_id: int = 0
+    reason: str = ""
+    reply_to: str = ""
+    limits: dict[str, Any] = field(default_factory=dict)  # the tenant's limits (play)
+    schema: str = "session_command.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionReplyV1:
+    """The actor's answer to a command that asked for one."""
+
+    command_id: str
+    granted: bool
+    reason: str = ""  # rejection reason, or why a session is not live
+    session_id: str = ""
+    started_at: float = 0.0
+    schema: str = "session_reply.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLifecycleV1:
+    """A session changed state (topic ``lecturecast.session-lifecycle.v1``), for analytics.
+
+    ``kind``: opened, refreshed, ended, expired, revoked or rejected (with ``reason``).
+    """
+
+    event_id: str
+    kind: str
+    tenant: str
+    tenant_id: int
+    user_id: str
+    session_id: str
+    video_id: int
+    enrollment_id: int
+    device_id: str
+    at: float  # epoch seconds
+    reason: str = ""
+    schema: str = "session_lifecycle.v1"

@@ -3,7 +3,7 @@
 Producers, agents, the provisioning script, ``python -m streams.tail`` and ``docs/topics.md``
 all read these declarations; nothing else spells a topic name.
 
-Every topic has ``KAFKA_PARTITIONS`` partitions. Per-user topics are keyed ``{tenant}:{user_id}``
+Every topic but the gateways' reply topics has ``KAFKA_PARTITIONS`` partitions. Per-user topics are keyed ``{tenant}:{user_id}``
 (see :func:`user_key`), so the session agent's tables are co-partitioned with every stream that
 touches a user.
 """
@@ -27,6 +27,11 @@ class TopicSpec:
     retention_ms: int | None = None  # None: the broker default
     compacted: bool = False
     description: str = ""
+    partitions: int | None = None  # None: KAFKA_PARTITIONS
+
+    def partition_count(self, default: int) -> int:
+        """This topic's partitions given the configured default."""
+        return self.partitions or default
 
     def config(self) -> dict[str, str]:
         """Topic-level broker configuration for CreateTopics."""
@@ -66,7 +71,42 @@ TRANSCODE_REQUESTS = TopicSpec(
     "lost between the database commit and Kafka.",
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (PLAYBACK_EVENTS, TRANSCODE_REQUESTS, TRANSCODE_JOBS)
+SESSION_COMMANDS = TopicSpec(
+    name="lecturecast.session-commands.v1",
+    key="{tenant}:{user_id}",
+    schema=schemas.SessionCommandV1,
+    retention_ms=1 * DAY_MS,
+    description="Commands for the per-user session actor (play, heartbeat, refresh, end, "
+    "cancel, revoke, forget_device, sweep). Keyed by user so one agent decides one user's "
+    "commands one at a time.",
+)
+
+SESSION_LIFECYCLE = TopicSpec(
+    name="lecturecast.session-lifecycle.v1",
+    key="{tenant}:{user_id}",
+    schema=schemas.SessionLifecycleV1,
+    retention_ms=30 * DAY_MS,
+    description="Every change of a playback session: opened, refreshed, ended, expired, "
+    "revoked, and rejected plays with their reason. Recorded in PostgreSQL by the agents.",
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    PLAYBACK_EVENTS, TRANSCODE_REQUESTS, TRANSCODE_JOBS, SESSION_COMMANDS, SESSION_LIFECYCLE,
+)
+
+REPLY_RETENTION_MS = 3600 * 1000
+
+
+def reply_topic(gateway_id: str) -> TopicSpec:
+    """The reply topic of one gateway process (created at its start, one partition)."""
+    return TopicSpec(
+        name=f"lecturecast.session-replies.{gateway_id}",
+        key="{command_id}",
+        schema=schemas.SessionReplyV1,
+        retention_ms=REPLY_RETENTION_MS,
+        description="The session actor's answers to one gateway process.",
+        partitions=1,
+    )
 
 
 def user_key(tenant: str, user_id: str) -> bytes:

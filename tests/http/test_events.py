@@ -31,7 +31,7 @@ def claims(**over: object) -> pt.PlaybackClaims:
 
 
 def token(settings: Settings, ttl: int = 600, **over: object) -> str:
-    return pt.sign(claims(**over), settings.playback_secret(), now=time.time(), ttl_seconds=ttl)
+    return pt.sign(claims(**over), settings.playback_keys(), now=time.time(), ttl_seconds=ttl)
 
 
 async def test_a_batch_is_acknowledged_only_once_it_is_in_kafka(

@@ -35,7 +35,7 @@ async def test_an_accepted_event_becomes_an_audit_row(
     claims = pt.PlaybackClaims(tenant=tenant.slug, tenant_id=tenant.id, user_id="u-1",
                                video_id=11, enrollment_id=12, device_id="d", session_id=session,
                                policy={"allow_seek": False})
-    token = pt.sign(claims, settings.playback_secret(), now=time.time(), ttl_seconds=600)
+    token = pt.sign(claims, settings.playback_keys(), now=time.time(), ttl_seconds=600)
     client = await aiohttp_client(create_app(settings))
     body = {"token": token, "batch_id": "b-1", "events": [
         {"type": "play_start", "occurred_at": 1_790_000_000},
@@ -57,7 +57,7 @@ async def test_an_accepted_event_becomes_an_audit_row(
     assert again.status == 200
     marker = f"{session}-marker"
     marker_token = pt.sign(dataclasses.replace(claims, session_id=marker),
-                           settings.playback_secret(), now=time.time(), ttl_seconds=600)
+                           settings.playback_keys(), now=time.time(), ttl_seconds=600)
     # Same key, so same partition: once the marker is stored, the retry has been processed.
     await client.post("/api/v1/media/videos/11/events/",
                       json={"token": marker_token, "events": [{"type": "pause"}]})

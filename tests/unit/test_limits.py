@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents import limits as L
+from policy import limits as L
 
 T0 = 1_800_000_000.0
 

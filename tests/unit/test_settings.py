@@ -53,7 +53,7 @@ def test_rs256_public_key_replaces_the_secret() -> None:
     with pytest.raises(SettingsError, match="PLAYBACK_TOKEN_SECRET"):
         load_settings({**env, "AUTH_JWT_PUBLIC_KEY": "pem"})
     s = load_settings({**env, "AUTH_JWT_PUBLIC_KEY": "pem", "PLAYBACK_TOKEN_SECRET": "p"})
-    assert s.playback_secret() == b"p"
+    assert s.playback_keys() == [("default", b"p")]
 
 
 def test_redacted_masks_secrets_only() -> None:
@@ -62,12 +62,27 @@ def test_redacted_masks_secrets_only() -> None:
     assert shown["redis_url"] == "redis://r/0"
 
 
-def test_playback_secret_is_derived_not_reused() -> None:
+def test_playback_key_is_derived_not_reused() -> None:
     s = load_settings(BASE)
-    assert s.playback_secret() != BASE["AUTH_JWT_SECRET"].encode()
-    assert s.playback_secret() == load_settings(BASE).playback_secret()
-    assert load_settings({**BASE, "AUTH_JWT_SECRET": "other-secret-of-the-unit-tests-0123456789"}).playback_secret() != \
-        s.playback_secret()
+    [(kid, key)] = s.playback_keys()
+    assert kid == "derived" and key != BASE["AUTH_JWT_SECRET"].encode()
+    assert load_settings(BASE).playback_keys() == s.playback_keys()
+    other = load_settings({**BASE, "AUTH_JWT_SECRET": "other-secret-of-the-unit-tests-012345"})
+    assert other.playback_keys() != s.playback_keys()
+
+
+@pytest.mark.parametrize(("raw", "keys"), [
+    ("k2:new-secret,k1:old-secret", [("k2", b"new-secret"), ("k1", b"old-secret")]),
+    ("only-secret", [("default", b"only-secret")]),
+])
+def test_playback_keys_rotate(raw: str, keys: list[tuple[str, bytes]]) -> None:
+    assert load_settings({**BASE, "PLAYBACK_TOKEN_SECRET": raw}).playback_keys() == keys
+
+
+@pytest.mark.parametrize("raw", ["k1:", ":secret", "k1:a,,k2:b"])
+def test_malformed_playback_keys_fail_at_start(raw: str) -> None:
+    with pytest.raises(SettingsError, match="PLAYBACK_TOKEN_SECRET"):
+        load_settings({**BASE, "PLAYBACK_TOKEN_SECRET": raw})
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

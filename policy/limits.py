@@ -42,6 +42,9 @@ class UserState:
 
     sessions: tuple[LiveSession, ...] = ()
     devices: dict[str, float] = field(default_factory=dict)  # device id -> last play time
+    # The tenant limits of the latest play: commands that carry none (sweeps) use these.
+    limits: Limits = field(default_factory=Limits)
+    tenant_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,7 @@ def _expire(state: UserState, limits: Limits, now: float) -> tuple[UserState, li
     gone = [Ended(s, "EXPIRED", "idle") for s in state.sessions if s.last_seen < idle_before]
     window_start = now - limits.device_window_days * DAY
     devices = {d: t for d, t in state.devices.items() if t >= window_start}
-    return UserState(keep, devices), gone
+    return replace(state, sessions=keep, devices=devices), gone
 
 
 def play(state: UserState, cmd: Play, limits: Limits, now: float) -> Outcome:
@@ -110,7 +113,8 @@ def play(state: UserState, cmd: Play, limits: Limits, now: float) -> Outcome:
     session = LiveSession(cmd.session_id, cmd.request_id, cmd.video_id, cmd.enrollment_id,
                           cmd.device_id, started_at=now, last_seen=now)
     devices = {**state.devices, cmd.device_id: now}
-    return Outcome(UserState((*others, session), devices), granted=session, ended=tuple(ended))
+    return Outcome(replace(state, sessions=(*others, session), devices=devices, limits=limits),
+                   granted=session, ended=tuple(ended))
 
 
 def _without(state: UserState, match: str, by_request: bool, status: str, reason: str,
@@ -160,4 +164,4 @@ def forget_device(state: UserState, device_id: str, limits: Limits, now: float) 
             for s in state.sessions if s.device_id == device_id]
     keep = tuple(s for s in state.sessions if s.device_id != device_id)
     devices = {d: t for d, t in state.devices.items() if d != device_id}
-    return Outcome(UserState(keep, devices), ended=(*ended, *gone))
+    return Outcome(replace(state, sessions=keep, devices=devices), ended=(*ended, *gone))

@@ -1,0 +1,99 @@
+"""The session actor: one table entry per user, one command at a time.
+
+Every session command is keyed ``{tenant}:{user_id}``, so the agent instance that owns a
+user's partition owns that user's table entry and decides their commands in order: two plays
+can never both pass a limit check. For each command: decide (pure) -> table write -> Redis read
+model -> lifecycle events -> reply. The read model is written before the reply, so a replaced
+session's next heartbeat already answers ``session_revoked`` when the new play is answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import faust
+
+from agents.session_commands import Decision, decide, decode_state, encode_state
+from config.settings import Settings
+from storage.cache import create_redis
+from storage.live_sessions import LiveSessions
+from streams import codecs, topics
+from streams.app import faust_topic
+from streams.exceptions import DecodeError
+from streams.schemas import SessionCommandV1
+
+log = logging.getLogger(__name__)
+SWEEP_EVERY_SECONDS = 15.0
+TABLE_NAME = "user-sessions"
+
+
+async def write_read_model(live: LiveSessions, cmd: SessionCommandV1, decision: Decision) -> None:
+    """Mirror the decision into Redis (closed sessions first, then the new one)."""
+    for ended in decision.outcome.ended:
+        await live.close(ended.session.session_id, ended.status, ended.reason)
+    granted = decision.outcome.granted
+    if granted is not None:
+        idle = int(cmd.limits.get("session_idle_seconds", 90))
+        await live.open(granted.session_id, user=cmd.user_id, video_id=granted.video_id,
+                        last_seen=granted.last_seen, idle_seconds=idle)
+
+
+def register(app: faust.App, settings: Settings) -> Any:
+    """Attach the session agent, its table and its sweep timer to ``app``."""
+    commands = faust_topic(app, topics.SESSION_COMMANDS, settings)
+    lifecycle = faust_topic(app, topics.SESSION_LIFECYCLE, settings)
+    # Keys and values are raw bytes (the app's serializers): the key bytes are exactly the
+    # command stream's, so the table is co-partitioned with it.
+    table = app.Table(TABLE_NAME, partitions=settings.kafka_partitions, key_type=bytes,
+                      value_type=bytes)
+    reply_topics: dict[str, faust.TopicT] = {}
+
+    def reply_topic(name: str) -> faust.TopicT:
+        if name not in reply_topics:
+            reply_topics[name] = app.topic(name, key_type=bytes, value_type=bytes,
+                                           key_serializer="raw", value_serializer="raw")
+        return reply_topics[name]
+
+    @app.agent(commands, name="sessions", concurrency=1)
+    async def sessions(stream: faust.StreamT[bytes]) -> None:
+        redis = create_redis(settings)
+        live = LiveSessions(redis)
+        try:
+            async for event in stream.events():
+                try:
+                    cmd = codecs.decode(event.value, SessionCommandV1)
+                except DecodeError as exc:
+                    log.error("dropping undecodable session command", extra={"reason": str(exc)})
+                    continue
+                key = event.key
+                decision = decide(cmd, decode_state(table.get(key)))
+                table[key] = encode_state(decision.outcome.state)
+                await write_read_model(live, cmd, decision)
+                for change in decision.lifecycle:
+                    await lifecycle.send(key=key, value=codecs.encode(change))
+                if decision.reply is not None and cmd.reply_to:
+                    await reply_topic(cmd.reply_to).send(
+                        key=cmd.command_id.encode(), value=codecs.encode(decision.reply))
+        finally:
+            await redis.aclose()
+
+    @app.timer(SWEEP_EVERY_SECONDS)
+    async def sweep_idle_sessions() -> None:
+        # Timers cannot write tables: ask the owner of each idle user to sweep it. Runs on
+        # every worker over its local entries; a duplicate sweep is harmless.
+        now = time.time()
+        for key, raw in list(table.items()):
+            state = decode_state(raw)
+            limit = state.limits.session_idle_seconds
+            idle = [s for s in state.sessions if now - s.last_seen > limit]
+            if not idle:
+                continue
+            tenant, _, user = key.decode().partition(":")
+            await commands.send(key=key, value=codecs.encode(SessionCommandV1(
+                command_id=str(uuid.uuid4()), kind="sweep", tenant=tenant, tenant_id=0,
+                user_id=user, issued_at=now)))
+
+    return sessions

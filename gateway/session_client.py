@@ -1,0 +1,109 @@
+"""Request/reply with the session actor over plain aiokafka (faust's ask() leaks memory).
+
+Each gateway process owns a one-partition reply topic. A command carries ``reply_to`` and a
+``command_id``; the actor answers keyed by that id; a background reader resolves the waiting
+future. A play whose answer does not come in time is cancelled, so a late grant is undone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import replace
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from config.settings import Settings
+from streams import codecs, topics
+from streams.admin import ensure_topics
+from streams.exceptions import DecodeError
+from streams.publisher import Publisher
+from streams.schemas import SessionCommandV1, SessionReplyV1
+
+log = logging.getLogger(__name__)
+
+
+class ActorTimeout(Exception):
+    """The session actor did not answer in time."""
+
+
+class SessionClient:
+    """Sends session commands; waits for the replies of those that ask for one."""
+
+    def __init__(self, settings: Settings, publisher: Publisher) -> None:
+        self._settings = settings
+        self._publisher = publisher
+        self.reply_topic = topics.reply_topic(uuid.uuid4().hex[:16])
+        self._waiting: dict[str, asyncio.Future[SessionReplyV1]] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Create the reply topic and start reading it from its current end."""
+        await ensure_topics(self._settings, (self.reply_topic,))
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers, enable_auto_commit=False,
+            fetch_max_wait_ms=50)
+        await self._consumer.start()
+        tp = TopicPartition(self.reply_topic.name, 0)
+        self._consumer.assign([tp])
+        await self._consumer.seek_to_end(tp)
+        await self._consumer.position(tp)  # resolve the offset now, before any command is sent
+        self._reader = asyncio.create_task(self._read(), name="session-replies")
+
+    async def stop(self) -> None:
+        """Stop reading and delete the reply topic (it is this process's alone)."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._consumer is not None:
+            await self._consumer.stop()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.kafka_bootstrap_servers)
+        try:
+            await admin.start()
+            await admin.delete_topics([self.reply_topic.name])
+        except Exception:  # best effort: retention removes its data anyway
+            log.warning("could not delete reply topic", extra={"topic": self.reply_topic.name})
+        finally:
+            await admin.close()
+
+    async def _read(self) -> None:
+        assert self._consumer is not None
+        async for record in self._consumer:
+            try:
+                reply = codecs.decode(record.value, SessionReplyV1)
+            except DecodeError as exc:
+                log.error("undecodable session reply", extra={"reason": str(exc)})
+                continue
+            future = self._waiting.pop(reply.command_id, None)
+            if future is not None and not future.done():
+                future.set_result(reply)
+
+    def command(self, kind: str, **fields: object) -> SessionCommandV1:
+        """A new command with a fresh id, stamped with this process's clock."""
+        return SessionCommandV1(command_id=str(uuid.uuid4()), kind=kind,
+                                issued_at=time.time(), **fields)  # type: ignore[arg-type]
+
+    async def tell(self, cmd: SessionCommandV1) -> None:
+        """Publish a command that needs no answer (acknowledged by Kafka on return)."""
+        await self._publisher.publish(topics.SESSION_COMMANDS,
+                                      [(topics.user_key(cmd.tenant, cmd.user_id), cmd)])
+
+    async def ask(self, cmd: SessionCommandV1, timeout: float) -> SessionReplyV1:
+        """Publish a command and wait for its reply; :class:`ActorTimeout` after ``timeout``."""
+        cmd = replace(cmd, reply_to=self.reply_topic.name)
+        future: asyncio.Future[SessionReplyV1] = asyncio.get_running_loop().create_future()
+        self._waiting[cmd.command_id] = future
+        try:
+            await self.tell(cmd)
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError as exc:
+            raise ActorTimeout(cmd.kind) from exc
+        finally:
+            self._waiting.pop(cmd.command_id, None)
+

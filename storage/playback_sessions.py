@@ -1,0 +1,142 @@
+"""``playback_sessions`` and ``playback_devices``: the durable record of the session actor.
+
+Written from the session-lifecycle topic, idempotently: a replayed event changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import asyncpg
+
+from storage.exceptions import NotFoundError
+from streams.schemas import SessionLifecycleV1
+
+_END_STATUS = {"ended": "ENDED", "expired": "EXPIRED", "revoked": "REVOKED"}
+
+
+def _ts(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackSession:
+    """A playback session as admins list it."""
+
+    session_id: str
+    video: int
+    enrollment: int
+    user_id: str
+    device_id: str
+    status: str
+    end_reason: str
+    started_at: datetime
+    ended_at: datetime | None
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device a student played from."""
+
+    id: int
+    user_id: str
+    device_id: str
+    first_seen_at: datetime
+    last_played_at: datetime
+
+
+async def record(conn: asyncpg.Connection, events: Sequence[SessionLifecycleV1]) -> None:
+    """Apply lifecycle events in order (within the caller's transaction)."""
+    for e in events:
+        if e.kind == "opened":
+            await conn.execute(
+                # The video may have been deleted meanwhile: skip rather than break the batch.
+                """INSERT INTO playback_sessions (tenant_id, session_id, video_id, enrollment_id,
+                       user_id, device_id, started_at, last_seen_at)
+                   SELECT $1, $2, $3, $4, $5, $6, $7, $7
+                   WHERE EXISTS (SELECT 1 FROM videos WHERE tenant_id = $1 AND id = $3)
+                     AND EXISTS (SELECT 1 FROM enrollments WHERE tenant_id = $1 AND id = $4)
+                   ON CONFLICT (session_id) DO NOTHING""",
+                e.tenant_id, e.session_id, e.video_id, e.enrollment_id, e.user_id, e.device_id,
+                _ts(e.at))
+            await conn.execute(
+                """INSERT INTO playback_devices (tenant_id, user_id, device_id, first_seen_at,
+                       last_played_at) VALUES ($1, $2, $3, $4, $4)
+                   ON CONFLICT (tenant_id, user_id, device_id) DO UPDATE
+                   SET last_played_at = greatest(playback_devices.last_played_at, $4)""",
+                e.tenant_id, e.user_id, e.device_id, _ts(e.at))
+        elif e.kind == "refreshed":
+            await conn.execute(
+                """UPDATE playback_sessions SET last_seen_at = greatest(last_seen_at, $2)
+                   WHERE session_id = $1""", e.session_id, _ts(e.at))
+        elif e.kind in _END_STATUS:
+            await conn.execute(
+                """UPDATE playback_sessions SET status = $2, end_reason = $3, ended_at = $4
+                   WHERE session_id = $1 AND status = 'ACTIVE'""",
+                e.session_id, _END_STATUS[e.kind], e.reason, _ts(e.at))
+
+
+class PlaybackSessionRepository:
+    """Admin reads of sessions and devices."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def list(self, tenant_id: int, *, user: str | None, video: int | None,
+                   status: str | None, limit: int, offset: int
+                   ) -> tuple[int, list[PlaybackSession]]:
+        """Sessions newest first, filtered."""
+        args: list[Any] = [tenant_id]
+        where = ["tenant_id = $1"]
+        for column, value in (("user_id", user), ("video_id", video), ("status", status)):
+            if value is not None:
+                args.append(value)
+                where.append(f"{column} = ${len(args)}")
+        clause = " AND ".join(where)
+        async with self._pool.acquire() as conn:
+            count = await conn.fetchval(f"SELECT count(*) FROM playback_sessions WHERE {clause}",
+                                        *args)
+            rows = await conn.fetch(
+                f"""SELECT session_id, video_id AS video, enrollment_id AS enrollment, user_id,
+                        device_id, status, end_reason, started_at, ended_at, last_seen_at
+                    FROM playback_sessions WHERE {clause}
+                    ORDER BY started_at DESC, id DESC LIMIT {int(limit)} OFFSET {int(offset)}""",
+                *args)
+        return count, [PlaybackSession(**dict(r.items())) for r in rows]
+
+    async def get(self, tenant_id: int, session_id: str) -> PlaybackSession:
+        """One session of the tenant."""
+        row = await self._pool.fetchrow(
+            """SELECT session_id, video_id AS video, enrollment_id AS enrollment, user_id,
+                   device_id, status, end_reason, started_at, ended_at, last_seen_at
+               FROM playback_sessions WHERE tenant_id = $1 AND session_id = $2""",
+            tenant_id, session_id)
+        if row is None:
+            raise NotFoundError(f"playback session {session_id} not found")
+        return PlaybackSession(**dict(row.items()))
+
+    async def devices(self, tenant_id: int, user: str | None) -> list[Device]:
+        """Devices, most recently used first."""
+        rows = await self._pool.fetch(
+            """SELECT id, user_id, device_id, first_seen_at, last_played_at FROM playback_devices
+               WHERE tenant_id = $1 AND ($2::text IS NULL OR user_id = $2)
+               ORDER BY last_played_at DESC LIMIT 500""", tenant_id, user)
+        return [Device(**dict(r.items())) for r in rows]
+
+    async def device(self, tenant_id: int, device_row_id: int) -> Device:
+        """One device record of the tenant."""
+        row = await self._pool.fetchrow(
+            """SELECT id, user_id, device_id, first_seen_at, last_played_at FROM playback_devices
+               WHERE tenant_id = $1 AND id = $2""", tenant_id, device_row_id)
+        if row is None:
+            raise NotFoundError(f"device {device_row_id} not found")
+        return Device(**dict(row.items()))
+
+    async def delete_device(self, tenant_id: int, device_row_id: int) -> None:
+        """Forget a device record."""
+        await self._pool.execute("DELETE FROM playback_devices WHERE tenant_id = $1 AND id = $2",
+                                 tenant_id, device_row_id)
