@@ -7,6 +7,7 @@ against. Pure: the key and ``now`` are arguments.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -32,19 +33,29 @@ class PlaybackClaims:
     policy: dict[str, Any] = field(default_factory=dict)
 
 
-def sign(claims: PlaybackClaims, key: bytes, *, now: float, ttl_seconds: int) -> str:
-    """A token for ``claims`` valid for ``ttl_seconds`` from ``now``."""
+Keys = Sequence[tuple[str, bytes]]
+
+
+def sign(claims: PlaybackClaims, keys: Keys, *, now: float, ttl_seconds: int) -> str:
+    """A token for ``claims`` valid for ``ttl_seconds`` from ``now``, signed by the first key."""
+    kid, secret = keys[0]
     body = asdict(claims)
     body.update(aud=AUDIENCE, iat=int(now), exp=int(now) + ttl_seconds)
-    return jwt.encode(body, key, algorithm="HS256")
+    return jwt.encode(body, secret, algorithm="HS256", headers={"kid": kid})
 
 
-def verify(token: str, key: bytes, *, now: float) -> PlaybackClaims:
+def verify(token: str, keys: Keys, *, now: float) -> PlaybackClaims:
     """The claims of a valid token; :class:`Unauthorized` with the seed's codes otherwise.
 
-    ``token_expired`` for an expired token, ``invalid_token`` for anything else wrong.
+    The token's ``kid`` picks the key, so keys can rotate: add the new key first, keep the
+    old one until its tokens expired. ``token_expired`` for an expired token,
+    ``invalid_token`` for anything else wrong (unknown kid included).
     """
     try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = dict(keys).get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise jwt.InvalidTokenError("unknown key id")
         body = jwt.decode(
             token, key, algorithms=["HS256"], audience=AUDIENCE,
             options={"require": ["exp", "aud"], "verify_exp": False, "verify_iat": False},
