@@ -167,3 +167,65 @@ async def test_token_failures(api: TestClient, bearer, tenant_slug: str, mutate:
             "video_mismatch"
     resp = await api.post(url, json={"token": token}, headers=headers)
     assert resp.status == 401 and (await resp.json())["detail"] == expected
+
+
+async def wait_for(predicate, timeout: float = 15.0):
+    """Poll an async predicate until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await predicate()
+        if result or asyncio.get_running_loop().time() > deadline:
+            return result
+        await asyncio.sleep(0.2)
+
+
+async def test_sessions_are_recorded_and_admins_can_revoke(api: TestClient, bearer,
+                                                           tenant_slug: str) -> None:
+    stage = await build_stage(api, bearer, tenant_slug)
+    admin = stage.room.admin
+    played = await (await play(api, stage, "desk")).json()
+
+    async def listed():
+        page = await (await api.get("/api/v1/media/playback-sessions/",
+                                    params={"user": "stu-0", "status": "ACTIVE"},
+                                    headers=admin)).json()
+        return page["results"]
+
+    rows = await wait_for(listed)
+    assert [r["session_id"] for r in rows] == [played["session_id"]]
+    assert rows[0]["device_id"] == "desk" and rows[0]["video"] == stage.video["id"]
+    resp = await api.post(f"/api/v1/media/playback-sessions/{played['session_id']}/revoke/",
+                          headers=admin)
+    assert resp.status == 200
+    hb = await api.post(stage.url("heartbeat"), json={"token": played["token"]},
+                        headers=stage.student)
+    assert (await hb.json())["detail"] == "session_revoked"
+
+    async def revoked():
+        page = await (await api.get("/api/v1/media/playback-sessions/",
+                                    params={"status": "REVOKED"}, headers=admin)).json()
+        return page["results"]
+
+    [row] = await wait_for(revoked)
+    assert row["end_reason"] == "admin" and row["ended_at"] is not None
+    student = stage.student
+    assert (await api.get("/api/v1/media/playback-sessions/", headers=student)).status == 403
+
+
+async def test_admins_can_forget_a_device(api: TestClient, bearer, tenant_slug: str) -> None:
+    stage = await build_stage(api, bearer, tenant_slug, max_sessions=5, max_devices=1)
+    assert (await play(api, stage, "old-phone")).status == 200
+    assert (await play(api, stage, "new-phone")).status == 409
+
+    async def devices():
+        return await (await api.get("/api/v1/media/devices/", params={"user": "stu-0"},
+                                    headers=stage.room.admin)).json()
+
+    [device] = await wait_for(devices)
+    assert device["device_id"] == "old-phone"
+    resp = await api.delete(f"/api/v1/media/devices/{device['id']}/", headers=stage.room.admin)
+    assert resp.status == 204
+    assert (await play(api, stage, "new-phone")).status == 200
+    other = bearer(tenant_slug + "-z")
+    assert (await api.delete(f"/api/v1/media/devices/{device['id']}/", headers=other)).status \
+        == 404
