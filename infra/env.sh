@@ -56,3 +56,20 @@ if [ "$PROFILE" = test ]; then
   # Tells the suite that the test stack is up (stack tests are skipped without it).
   export LECTURECAST_STACK=test LECTURECAST_TEST_DATABASE_URL=$DATABASE_URL
 fi
+
+# CloudFront signing keys of the local CDN (gateway/local_cdn.py), generated once per profile.
+# `run` keeps keys given in the environment; `test` always uses its own so the suite can sign.
+if { [ "$PROFILE" = test ] || [ -z "${CLOUDFRONT_PRIVATE_KEY_PEM:-}" ]; } && command -v openssl >/dev/null; then
+  CF_DIR="$STATE/cloudfront"
+  if [ ! -s "$CF_DIR/public.pem" ]; then
+    # Built aside and renamed into place: two scripts sourcing this at once keep one pair.
+    mkdir -p "$STATE"; CF_TMP=$(mktemp -d "$STATE/.cloudfront.XXXXXX")
+    (umask 077; openssl genrsa -out "$CF_TMP/private.pem" 2048 2>/dev/null \
+      && openssl rsa -in "$CF_TMP/private.pem" -pubout -out "$CF_TMP/public.pem" 2>/dev/null) \
+      && mv -T "$CF_TMP" "$CF_DIR" 2>/dev/null || rm -rf "$CF_TMP"
+  fi
+  if [ -s "$CF_DIR/public.pem" ]; then
+    export CLOUDFRONT_PRIVATE_KEY_PEM="$(cat "$CF_DIR/private.pem")"
+    export CLOUDFRONT_PUBLIC_KEY_PEM="$(cat "$CF_DIR/public.pem")" CLOUDFRONT_KEY_PAIR_ID=KDEVLOCAL
+  fi
+fi

@@ -11,7 +11,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import Settings
-from storage.exceptions import ObjectStoreError
+from storage.exceptions import NotFoundError, ObjectStoreError
 
 # Browsers upload straight to S3 with presigned URLs (multipart needs the ETag header back).
 UPLOAD_CORS = {
@@ -63,6 +63,41 @@ class ObjectStore:
         except BotoCoreError as exc:
             raise ObjectStoreError(f"head {key}: {exc}") from exc
         return int(head["ContentLength"])
+
+    async def put(self, key: str, body: bytes,
+                  content_type: str = "application/octet-stream") -> None:
+        """Store a small object in one request."""
+        try:
+            await self._client.put_object(Bucket=self.bucket, Key=key, Body=body,
+                                          ContentType=content_type)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"put {key}: {exc}") from exc
+
+    async def iter_bytes(self, key: str, *, first: int | None = None, last: int | None = None,
+                         chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """The object's bytes (``first``..``last`` inclusive when given), chunk by chunk.
+
+        Streams: only one chunk is in memory at a time, whatever the object's size. Raises
+        :class:`NotFoundError` (on the first iteration) when the object does not exist; close
+        the iterator (``contextlib.aclosing``) when stopping early.
+        """
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
+        if first is not None:
+            params["Range"] = f"bytes={first}-{'' if last is None else last}"
+        try:
+            out = await self._client.get_object(**params)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise NotFoundError(key) from exc
+            raise ObjectStoreError(f"get {key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"get {key}: {exc}") from exc
+        async with out["Body"] as body:
+            try:
+                async for chunk in body.iter_chunks(chunk_size):
+                    yield chunk
+            except BotoCoreError as exc:
+                raise ObjectStoreError(f"get {key}: {exc}") from exc
 
     async def start_multipart(self, key: str, content_type: str) -> str:
         """Start a multipart upload; return its upload id."""
