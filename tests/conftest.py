@@ -62,12 +62,12 @@ def make_tenant(db: asyncpg.Pool) -> Callable[[], Awaitable[Tenant]]:
 class AgentsWorker:
     """A real ``python -m agents`` process on the test stack, stopped gracefully."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "agents"], cwd=ROOT, stdout=self._log,
-            stderr=subprocess.STDOUT, env={**os.environ, "LOG_JSON": "false"},
+            stderr=subprocess.STDOUT, env={**os.environ, "LOG_JSON": "false", **(extra_env or {})},
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
@@ -127,3 +127,76 @@ async def api(aiohttp_client, settings: Settings):
 def tenant_slug() -> str:
     """A fresh tenant slug: the tenant is created by its first request."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+class GatewayProcess:
+    """A real ``python -m gateway`` on its own port, for multi-process tests."""
+
+    def __init__(self, port: int, log_path: Path) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = log_path.open("wb")
+        self.log_path = log_path
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gateway"], cwd=ROOT, stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "GATEWAY_PORT": str(port), "LOG_LEVEL": "WARNING"})
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until ``/readyz`` answers 200."""
+        import urllib.request
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gateway exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/readyz", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"gateway not ready: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def two_gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[GatewayProcess]]:
+    """Two gateway processes on free ports."""
+    import socket
+    gateways = []
+    for i in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        gateways.append(GatewayProcess(port, tmp_path_factory.mktemp(f"gw{i}") / "gw.log"))
+    try:
+        for g in gateways:
+            g.wait_ready()
+        yield gateways
+    finally:
+        for g in gateways:
+            g.stop()
+
+
+@pytest.fixture(scope="module")
+def second_agents_worker(agents_worker: AgentsWorker, tmp_path_factory: pytest.TempPathFactory
+                         ) -> Iterator[AgentsWorker]:
+    """A second worker in the same group (own data dir): partitions are split between them."""
+    data = tmp_path_factory.mktemp("faust2")
+    worker = AgentsWorker(tmp_path_factory.mktemp("agents2") / "worker.log",
+                          extra_env={"AGENTS_DATA_DIR": str(data)})
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
