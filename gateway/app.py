@@ -9,16 +9,19 @@ from aiohttp import web
 
 from config.settings import Settings
 from gateway import (
-    background, catalog, events, form_upload, health, keys, openapi, tenant_settings, uploads,
-    videos,
+    background, catalog, events, form_upload, health, keys, openapi, permissions, playback,
+    playback_admin, progress, stats, tenant_settings, uploads, videos,
 )
-from gateway import permissions, progress, stats
+from gateway import local_cdn
 from gateway.api import Api
 from gateway.auth import Authenticator
+from gateway.cdn import signer_from_settings
 from gateway.metrics import Metrics
 from gateway.middleware import request_context_middleware
+from gateway.session_client import SessionClient
 from storage.cache import create_redis
 from storage.db import create_pool
+from storage.live_sessions import LiveSessions
 from storage.objects import open_object_store
 from storage.tenants import TenantIds
 from streams.publisher import Publisher
@@ -34,6 +37,7 @@ async def _postgres(app: web.Application) -> AsyncIterator[None]:
 async def _redis(app: web.Application) -> AsyncIterator[None]:
     client = create_redis(app[keys.SETTINGS])
     app[keys.REDIS] = client
+    app[keys.LIVE] = LiveSessions(client)
     yield
     await client.aclose()
 
@@ -52,6 +56,14 @@ async def _kafka_publisher(app: web.Application) -> AsyncIterator[None]:
     await publisher.stop()
 
 
+async def _session_client(app: web.Application) -> AsyncIterator[None]:
+    client = SessionClient(app[keys.SETTINGS], app[keys.PUBLISHER])
+    await client.start()
+    app[keys.SESSIONS] = client
+    yield
+    await client.stop()
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the gateway; connections open on startup and close on cleanup."""
     app = web.Application(
@@ -62,8 +74,9 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.METRICS] = Metrics()
     app[keys.AUTHENTICATOR] = Authenticator(settings)
     app[keys.TENANT_IDS] = TenantIds()
+    app[keys.CDN_SIGNER] = signer_from_settings(settings)
     app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher,
-                            background.outbox_relay, background.object_deletions])
+                            _session_client, background.outbox_relay, background.object_deletions])
     health.setup_routes(app)
     api = Api("lecturecast", "1.0.0")
     events.register(api)
@@ -72,10 +85,13 @@ def create_app(settings: Settings) -> web.Application:
     uploads.register(api)
     form_upload.register(api)
     videos.register(api)
+    playback.register(api)
+    playback_admin.register(api)
     stats.register(api)
     permissions.register(api)
     progress.register(api)
     api.install(app)
     app[keys.API] = api
     openapi.setup_routes(app)
+    local_cdn.setup_routes(app)
     return app
