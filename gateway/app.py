@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from config.settings import Settings
 from gateway import (
-    background, catalog, events, form_upload, health, keys, openapi, permissions, playback,
-    playback_admin, progress, stats, tenant_settings, uploads, videos,
+    background, catalog, events, form_upload, health, keys, local_cdn, openapi, permissions,
+    playback, playback_admin, progress, stats, tenant_settings, uploads, videos,
 )
-from gateway import local_cdn
 from gateway.api import Api
 from gateway.auth import Authenticator
 from gateway.cdn import signer_from_settings
@@ -57,7 +58,9 @@ async def _kafka_publisher(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _session_client(app: web.Application) -> AsyncIterator[None]:
-    client = SessionClient(app[keys.SETTINGS], app[keys.PUBLISHER])
+    settings = app[keys.SETTINGS]
+    gateway_id = re.sub(r"[^A-Za-z0-9_-]", "-", f"{socket.gethostname()}-{settings.gateway_port}")
+    client = SessionClient(settings, app[keys.PUBLISHER], gateway_id)
     await client.start()
     app[keys.SESSIONS] = client
     yield

@@ -48,10 +48,12 @@ class EventBatchIn:
     session_id: str = ""
 
 
-def _event_id(batch_id: str, index: int) -> str:
-    # A retried batch (same batch_id) gets the same ids, so the audit table stores it once.
+def _event_id(claims: playback_tokens.PlaybackClaims, batch_id: str, index: int) -> str:
+    # A retried batch (same batch_id in the same playback session) gets the same ids, so the
+    # audit table stores it once; another session's "batch 1" is another batch.
     if batch_id:
-        return str(uuid.uuid5(_BATCH_NAMESPACE, f"{batch_id}:{index}"))
+        name = f"{claims.tenant}:{claims.user_id}:{claims.session_id}:{batch_id}:{index}"
+        return str(uuid.uuid5(_BATCH_NAMESPACE, name))
     return str(uuid.uuid4())
 
 
@@ -75,7 +77,7 @@ def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
         if not math.isfinite(occurred) or occurred <= 0:
             raise BadRequest(f"events[{index}]: occurred_at must be epoch seconds.")
         out.append(PlaybackEventV1(
-            event_id=_event_id(batch.batch_id, index), tenant=claims.tenant,
+            event_id=_event_id(claims, batch.batch_id, index), tenant=claims.tenant,
             tenant_id=claims.tenant_id, user_id=claims.user_id, video_id=claims.video_id,
             enrollment_id=claims.enrollment_id, session_id=claims.session_id,
             event_type=event_type, occurred_at=occurred, received_at=now, payload=payload,

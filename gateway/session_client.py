@@ -1,6 +1,8 @@
 """Request/reply with the session actor over plain aiokafka (faust's ask() leaks memory).
 
-Each gateway process owns a one-partition reply topic. A command carries ``reply_to`` and a
+Each gateway (host and port) has a one-partition reply topic, reused across restarts; a
+process reads it from its end when it starts. Processes sharing one (tests) ignore the replies
+they did not ask for. A command carries ``reply_to`` and a
 ``command_id``; the actor answers keyed by that id; a background reader resolves the waiting
 future. A play whose answer does not come in time is cancelled, so a late grant is undone.
 """
@@ -15,7 +17,6 @@ import uuid
 from dataclasses import replace
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from config.settings import Settings
 from streams import codecs, topics
@@ -34,10 +35,10 @@ class ActorTimeout(Exception):
 class SessionClient:
     """Sends session commands; waits for the replies of those that ask for one."""
 
-    def __init__(self, settings: Settings, publisher: Publisher) -> None:
+    def __init__(self, settings: Settings, publisher: Publisher, gateway_id: str) -> None:
         self._settings = settings
         self._publisher = publisher
-        self.reply_topic = topics.reply_topic(uuid.uuid4().hex[:16])
+        self.reply_topic = topics.reply_topic(gateway_id)
         self._waiting: dict[str, asyncio.Future[SessionReplyV1]] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -56,21 +57,14 @@ class SessionClient:
         self._reader = asyncio.create_task(self._read(), name="session-replies")
 
     async def stop(self) -> None:
-        """Stop reading and delete the reply topic (it is this process's alone)."""
+        """Stop reading. The reply topic stays: the next process with this id reuses it, and
+        an actor answering late must never wait on a topic that vanished."""
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
         if self._consumer is not None:
             await self._consumer.stop()
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.kafka_bootstrap_servers)
-        try:
-            await admin.start()
-            await admin.delete_topics([self.reply_topic.name])
-        except Exception:  # best effort: retention removes its data anyway
-            log.warning("could not delete reply topic", extra={"topic": self.reply_topic.name})
-        finally:
-            await admin.close()
 
     async def _read(self) -> None:
         assert self._consumer is not None

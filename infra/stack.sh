@@ -70,6 +70,8 @@ start_kafka() {
   sed -e "s#@DIR@#$d#" -e "s#@PORT@#$KAFKA_PORT#" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#" \
     "$ROOT/infra/kafka/server.properties" > "$d/server.properties"
   if [ ! -f "$d/data/meta.properties" ]; then
+    # The agents' RocksDB tables record changelog offsets: new Kafka data, new tables.
+    rm -rf "$AGENTS_DATA_DIR"
     local cid; cid=$(java -Xmx128m "$l4j" -cp "$lib/*" kafka.tools.StorageTool random-uuid)
     java -Xmx128m "$l4j" -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
       >"$LOGS/kafka-format.log" 2>&1

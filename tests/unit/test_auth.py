@@ -22,7 +22,7 @@ def auth() -> Authenticator:
 
 def _token(secret: str = SECRET, **claims: object) -> str:
     body: dict[str, object] = {"sub": "42", "tenant": "acme", "role": "admin",
-                               "exp": int(time.time()) + 60}
+                               "exp": int(time.time()) + 24 * 3600}
     body.update(claims)
     return jwt.encode({k: v for k, v in body.items() if v is not None}, secret, algorithm="HS256")
 

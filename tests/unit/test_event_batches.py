@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gateway.events import MAX_EVENTS_PER_BATCH, EventBatchIn, EventIn, build_events
@@ -30,6 +32,9 @@ def test_a_retried_batch_gets_the_same_event_ids() -> None:
     assert ids == [e.event_id for e in build_events(batch, CLAIMS, NOW + 5)]
     other = EventBatchIn(token="t", batch_id="b-2", events=[EventIn("pause"), EventIn("ended")])
     assert not set(ids) & {e.event_id for e in build_events(other, CLAIMS, NOW)}
+    # The same batch id in another playback session is another batch.
+    elsewhere = dataclasses.replace(CLAIMS, session_id="s-2")
+    assert not set(ids) & {e.event_id for e in build_events(batch, elsewhere, NOW)}
 
 
 @pytest.mark.parametrize(("events", "reason"), [
