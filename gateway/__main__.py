@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 from aiohttp import web
 
-from config.exceptions import SettingsError
-from config.logs import configure_logging
-from config.settings import load_settings
+from config.entry import settings_or_exit
 from gateway.app import create_app
 
 
 def main() -> int:
-    """Load settings once, configure logs, run until interrupted."""
-    try:
-        settings = load_settings(os.environ)
-    except SettingsError as exc:
-        print(f"lecturecast gateway: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_json)
+    """Load settings once, run until interrupted."""
+    settings = settings_or_exit("gateway")
     web.run_app(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
                 access_log=None, print=None)
     return 0

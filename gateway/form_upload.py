@@ -19,7 +19,7 @@ from gateway.tenancy import Caller, manager
 from gateway.uploads import create_uploaded
 from gateway.validation import FieldErrors
 from gateway.video_views import VideoOut, present
-from gateway.videos import repo
+from gateway.videos import require_session
 from storage import object_keys
 from storage.objects import ObjectStore
 
@@ -31,8 +31,7 @@ async def _session_field(request: web.Request, who: Caller, part: BodyPartReader
     if not raw.isdigit() or not 0 < int(raw) < 2**63:
         raise FieldErrors({"session": ["A valid integer is required."]})
     session = int(raw)
-    if not await repo(request).session_exists(who.tenant_id, session):
-        raise FieldErrors({"session": [f'Invalid pk "{session}" - object does not exist.']})
+    await require_session(request, who, session)
     return session
 
 

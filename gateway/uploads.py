@@ -20,7 +20,7 @@ from gateway.responses import json_response
 from gateway.tenancy import Caller, manager
 from gateway.validation import FieldErrors, read_body
 from gateway.video_views import VideoOut, present
-from gateway.videos import Id, Title, repo, request_transcode
+from gateway.videos import Id, Title, repo, request_transcode, require_session
 from storage import object_keys
 from storage.exceptions import ObjectStoreError
 from storage.videos import Video
@@ -112,8 +112,7 @@ async def presign(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, PresignIn)
     ext = _check_file(body.filename, body.size)
-    if not await repo(request).session_exists(who.tenant_id, body.session):
-        raise FieldErrors({"session": [f'Invalid pk "{body.session}" - object does not exist.']})
+    await require_session(request, who, body.session)
     key = object_keys.upload_key(who.tenant_id, body.session, ext)
     url = await request.app[keys.OBJECTS].presign(
         "put_object", PRESIGN_SECONDS, Key=key,
@@ -126,8 +125,7 @@ async def presign_multipart(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, MultipartIn)
     ext = _check_file(body.filename, body.size)
-    if not await repo(request).session_exists(who.tenant_id, body.session):
-        raise FieldErrors({"session": [f'Invalid pk "{body.session}" - object does not exist.']})
+    await require_session(request, who, body.session)
     store = request.app[keys.OBJECTS]
     if body.upload_id:
         if not body.file_key:

@@ -90,7 +90,8 @@ def _visible_to(who: Caller) -> str | None:
     return who.principal.sub if who.principal.role is Role.STUDENT else None
 
 
-async def _require_session(request: web.Request, who: Caller, session_id: int) -> None:
+async def require_session(request: web.Request, who: Caller, session_id: int) -> None:
+    """400 naming ``session`` unless the class session is the caller's tenant's."""
     if not await repo(request).session_exists(who.tenant_id, session_id):
         raise FieldErrors({"session": [f'Invalid pk "{session_id}" - object does not exist.']})
 
@@ -125,7 +126,7 @@ async def _create_linked(request: web.Request, who: Caller, body: VideoIn) -> we
             sources.external_url(body.external_url)
         except sources.SourceError as exc:
             raise FieldErrors({"external_url": [str(exc)]}) from exc
-    await _require_session(request, who, body.session)
+    await require_session(request, who, body.session)
     videos = repo(request)
     async with request.app[keys.DB].acquire() as conn, conn.transaction():
         order = body.order if body.order is not None else \
@@ -163,7 +164,7 @@ async def _update(request: web.Request, model: type[msgspec.Struct]) -> web.Resp
     if not values:
         raise FieldErrors({"non_field_errors": ["Send at least one field to change."]})
     if "session" in values:
-        await _require_session(request, who, values["session"])
+        await require_session(request, who, values["session"])
     video = await repo(request).update(who.tenant_id, row_id(request),
                                        {_COLUMN.get(k, k): v for k, v in values.items()})
     return json_response(present(video, request.app[keys.SETTINGS]))

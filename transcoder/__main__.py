@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
 
-from config.exceptions import SettingsError
-from config.logs import configure_logging
-from config.settings import Settings, load_settings
+from config.entry import settings_or_exit
+from config.settings import Settings
 from streams.schemas import TranscodeJobV1
 from transcoder.worker import run_worker
 
@@ -33,13 +30,7 @@ async def _serve(settings: Settings) -> None:
 
 def main() -> int:
     """Load settings once and run the worker."""
-    try:
-        settings = load_settings(os.environ)
-    except SettingsError as exc:
-        print(f"lecturecast transcoder: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_json)
-    asyncio.run(_serve(settings))
+    asyncio.run(_serve(settings_or_exit("transcoder")))
     return 0
 
 

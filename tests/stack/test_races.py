@@ -60,33 +60,22 @@ async def storm(http: aiohttp.ClientSession, bases: list[str], video: int, enrol
     return collections.Counter(await asyncio.gather(*(one(i, d) for i, d in enumerate(devices))))
 
 
-async def test_fifty_simultaneous_plays_give_exactly_one_stream(
-        settings: Any, two_gateways: list[Any], second_agents_worker: Any) -> None:
+@pytest.mark.parametrize(("limits", "expected"), [
+    ({"max_sessions": 1, "max_devices": 100},
+     {"granted": 1, "409 concurrency_limit_exceeded": PLAYS - 1}),
+    ({"max_sessions": 100, "max_devices": 2},
+     {"granted": 2, "409 device_limit_exceeded": PLAYS - 2}),
+], ids=["one-stream", "two-devices"])
+async def test_fifty_simultaneous_plays_from_fifty_devices_respect_the_limit(
+        settings: Any, two_gateways: list[Any], second_agents_worker: Any,
+        limits: dict[str, int], expected: dict[str, int]) -> None:
     tenant = f"race-{uuid.uuid4().hex[:8]}"
     admin = headers(settings, tenant, "admin", "a")
     bases = [g.url for g in two_gateways]
     async with aiohttp.ClientSession() as http:
-        video, enrollments = await make_students(http, bases[0], admin, TRIALS,
-                                                 max_sessions=1, max_devices=100)
+        video, enrollments = await make_students(http, bases[0], admin, TRIALS, **limits)
         for trial, enrollment in enumerate(enrollments):
             student = headers(settings, tenant, "student", f"u{trial}")
             counts = await storm(http, bases, video, enrollment, student,
                                  [f"d{trial}-{i}" for i in range(PLAYS)])
-            assert counts == {"granted": 1, "409 concurrency_limit_exceeded": PLAYS - 1}, \
-                (trial, counts)
-
-
-async def test_fifty_devices_at_once_admit_exactly_two(
-        settings: Any, two_gateways: list[Any], second_agents_worker: Any) -> None:
-    tenant = f"race-{uuid.uuid4().hex[:8]}"
-    admin = headers(settings, tenant, "admin", "a")
-    bases = [g.url for g in two_gateways]
-    async with aiohttp.ClientSession() as http:
-        video, enrollments = await make_students(http, bases[0], admin, TRIALS,
-                                                 max_sessions=100, max_devices=2)
-        for trial, enrollment in enumerate(enrollments):
-            student = headers(settings, tenant, "student", f"u{trial}")
-            counts = await storm(http, bases, video, enrollment, student,
-                                 [f"d{trial}-{i}" for i in range(PLAYS)])
-            assert counts == {"granted": 2, "409 device_limit_exceeded": PLAYS - 2}, \
-                (trial, counts)
+            assert counts == expected, (trial, counts)
