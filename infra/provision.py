@@ -17,7 +17,9 @@ from config.exceptions import SettingsError
 from config.settings import Settings, load_settings
 from gateway.auth import Role, mint_token
 from storage.db import create_pool
-from storage.demo import DEMO_ADMIN_SUB, DEMO_STUDENT_SUB, DEMO_TENANT, ensure_demo_tenant
+from storage.demo import (
+    DEMO_ADMIN_SUB, DEMO_STUDENT_SUB, DEMO_TENANT, DemoTenant, ensure_demo_tenant,
+)
 from storage.migrate import apply_migrations
 from storage.objects import open_object_store
 from streams.admin import ensure_topics
@@ -43,7 +45,7 @@ async def provision(settings: Settings, demo: bool) -> None:
         await pool.close()
 
 
-async def _print_demo(settings: Settings, ids: object) -> None:
+async def _print_demo(settings: Settings, ids: DemoTenant) -> None:
     secret = settings.auth_jwt_secret
     base = f"http://{settings.gateway_host}:{settings.gateway_port}"
     print(f"\ndemo tenant '{DEMO_TENANT}': {ids}")
@@ -55,6 +57,10 @@ async def _print_demo(settings: Settings, ids: object) -> None:
                            ttl_seconds=TOKEN_TTL_SECONDS)
         print(f"  {role.value:<8} sub={sub:<10} Authorization: Bearer {token}")
     print(f"\n  gateway  {base}/healthz  {base}/readyz  {base}/metrics")
+    print(f"  API docs {base}/api/v1/docs/   (OpenAPI: {base}/api/v1/openapi.json)")
+    print(f"  play     curl -s -XPOST {base}/api/v1/media/videos/{ids.video_id}/play/ "
+          f"-H 'Authorization: Bearer <student token>' -H 'Content-Type: application/json' "
+          f"-d '{{\"enrollment_id\": {ids.enrollment_id}, \"device_id\": \"laptop\"}}'")
 
 
 def main() -> int:

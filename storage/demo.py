@@ -22,6 +22,7 @@ class DemoTenant:
     session_id: int
     student_id: int
     enrollment_id: int
+    video_id: int
 
 
 async def ensure_demo_tenant(pool: asyncpg.Pool) -> DemoTenant:
@@ -53,4 +54,13 @@ async def ensure_demo_tenant(pool: asyncpg.Pool) -> DemoTenant:
         await conn.execute(
             """INSERT INTO session_enrollments (tenant_id, session_id, enrollment_id)
                VALUES ($1, $2, $3) ON CONFLICT DO NOTHING""", t, session_id, enrollment_id)
-    return DemoTenant(tenant.id, lecture_id, session_id, student_id, enrollment_id)
+        video_id = await conn.fetchval(
+            "SELECT id FROM videos WHERE tenant_id = $1 AND session_id = $2 ORDER BY id LIMIT 1",
+            t, session_id)
+        if video_id is None:
+            # A link video is READY at once, so the demo student can play without an upload.
+            video_id = await conn.fetchval(
+                """INSERT INTO videos (tenant_id, session_id, title, status, youtube_id,
+                       processing_progress) VALUES ($1, $2, 'Welcome', 'READY', 'dQw4w9WgXcQ', 100)
+                   RETURNING id""", t, session_id)
+    return DemoTenant(tenant.id, lecture_id, session_id, student_id, enrollment_id, video_id)
