@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from agents import audit, session_records, sessions
+from agents import audit, player_events, progress_records, session_records, sessions
 from config.settings import Settings
 from streams.app import create_faust_app
 
@@ -15,4 +15,6 @@ def create_worker_app(settings: Settings) -> faust.App:
     audit.register(app, settings)
     sessions.register(app, settings)
     session_records.register(app, settings)
+    player_events.register(app, settings)
+    progress_records.register(app, settings)
     return app

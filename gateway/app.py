@@ -11,8 +11,8 @@ from aiohttp import web
 
 from config.settings import Settings
 from gateway import (
-    background, catalog, events, form_upload, health, keys, local_cdn, openapi, permissions,
-    playback, playback_admin, progress, stats, tenant_settings, uploads, videos,
+    audit_events, background, catalog, events, form_upload, health, keys, local_cdn, openapi,
+    permissions, playback, playback_admin, progress, stats, tenant_settings, uploads, videos,
 )
 from gateway.api import Api
 from gateway.auth import Authenticator
@@ -83,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     health.setup_routes(app)
     api = Api("lecturecast", "1.0.0")
     events.register(api)
+    audit_events.register(api)
     catalog.register(api)
     tenant_settings.register(api)
     uploads.register(api)

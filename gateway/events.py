@@ -19,7 +19,7 @@ from aiohttp import web
 from gateway import keys, playback_tokens
 from gateway.api import Api
 from gateway.validation import read_body
-from gateway.exceptions import BadRequest, ServiceUnavailable, Unauthorized
+from gateway.exceptions import BadRequest, Conflict, ServiceUnavailable, Unauthorized
 from streams import topics
 from streams.exceptions import PublishError
 from streams.schemas import PlaybackEventV1
@@ -81,7 +81,8 @@ def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
             tenant_id=claims.tenant_id, user_id=claims.user_id, video_id=claims.video_id,
             enrollment_id=claims.enrollment_id, session_id=claims.session_id,
             event_type=event_type, occurred_at=occurred, received_at=now, payload=payload,
-            policy=claims.policy, batch_id=batch.batch_id,
+            policy=claims.policy, batch_id=batch.batch_id, duration=claims.duration,
+            rules=claims.rules,
         ))
     return out
 
@@ -103,6 +104,8 @@ async def post_events(request: web.Request) -> web.Response:
         if principal.sub != claims.user_id or principal.tenant != claims.tenant:
             raise Unauthorized("user_mismatch")
     events = build_events(batch, claims, now)
+    if not await app[keys.LIVE].is_live(claims.session_id, claims.user_id, now):
+        raise Conflict("session_not_active")
     key = topics.user_key(claims.tenant, claims.user_id)
     try:
         await app[keys.PUBLISHER].publish(topics.PLAYBACK_EVENTS, [(key, e) for e in events])

@@ -25,7 +25,7 @@ from gateway.session_client import ActorTimeout
 from gateway.tenancy import Caller, anyone
 from gateway.validation import read_body
 from gateway.video_views import public_url
-from policy.playback import PlayContext, effective_policy, refusal
+from policy.playback import PlayContext, effective_policy, event_rules, refusal
 from storage import object_keys
 from storage.access import play_context
 from streams.exceptions import PublishError
@@ -122,7 +122,8 @@ async def play(request: web.Request) -> web.Response:
     claims = playback_tokens.PlaybackClaims(
         tenant=who.tenant, tenant_id=who.tenant_id, user_id=who.principal.sub,
         video_id=video_id, enrollment_id=ctx.enrollment_id, device_id=body.device_id,
-        session_id=reply.session_id, policy=effective_policy(ctx, tenant, who.principal.sub))
+        session_id=reply.session_id, policy=effective_policy(ctx, tenant, who.principal.sub),
+        duration=ctx.duration, rules=event_rules(tenant))
     return _granted(request, claims, ctx, tenant, cmd.issued_at)
 
 
@@ -177,7 +178,8 @@ async def refresh(request: web.Request) -> web.Response:
     if not reply.granted:
         raise Conflict(reply.reason or "session_not_active")
     fresh = playback_tokens.PlaybackClaims(**{
-        **asdict(claims), "policy": effective_policy(ctx, tenant, claims.user_id)})
+        **asdict(claims), "policy": effective_policy(ctx, tenant, claims.user_id),
+        "duration": ctx.duration, "rules": event_rules(tenant)})
     return _granted(request, fresh, ctx, tenant, now)
 
 

@@ -31,6 +31,9 @@ class PlaybackClaims:
     device_id: str
     session_id: str
     policy: dict[str, Any] = field(default_factory=dict)
+    duration: float | None = None  # the video's length, for progress
+    # The tenant's event rules at play time (completion threshold, violation action).
+    rules: dict[str, Any] = field(default_factory=dict)
 
 
 Keys = Sequence[tuple[str, bytes]]

@@ -19,6 +19,7 @@ class PlayContext:
     show_watermark: bool
     youtube_id: str
     external_url: str
+    duration: int | None
     student_id: int | None  # None: the caller has no student profile
     student_name: str
     enrollment_id: int | None  # None: not the caller's, or not ACTIVE
@@ -88,3 +89,10 @@ def effective_policy(ctx: PlayContext, settings: TenantSettings, user_id: str) -
         "concurrency": {"max_sessions": settings.max_sessions,
                         "max_devices": settings.max_devices},
     }
+
+
+def event_rules(settings: TenantSettings) -> dict[str, Any]:
+    """The tenant rules the player-events agent applies to this session's events."""
+    return {"completion_threshold": settings.completion_threshold,
+            "violation_action": settings.violation_action,
+            "violation_revoke_after": settings.violation_revoke_after}

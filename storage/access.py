@@ -8,7 +8,7 @@ from policy.playback import PlayContext
 
 _PLAY_CONTEXT = """
 SELECT v.id AS video_id, v.status AS video_status, v.allow_skip, v.max_speed, v.show_watermark,
-       v.youtube_id, v.external_url,
+       v.youtube_id, v.external_url, v.duration,
        st.id AS student_id, coalesce(st.name, '') AS student_name,
        e.id AS enrollment_id,
        (e.id IS NOT NULL AND EXISTS (

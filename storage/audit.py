@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import asyncpg
 
-from streams.schemas import PlaybackEventV1
+from streams.schemas import AuditEventV1, PlaybackEventV1
 
 # unnest() turns column arrays into rows: one round trip for the whole batch.
 _INSERT = """
@@ -29,7 +31,7 @@ def _ts(epoch: float) -> datetime:
 class PlaybackEventRepository:
     """Writes audit rows; a redelivered event (same id) is stored once."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
         self._pool = pool
 
     async def insert_many(self, events: Sequence[PlaybackEventV1],
@@ -48,3 +50,66 @@ class PlaybackEventRepository:
             [_ts(e.occurred_at) for e in events], [_ts(e.received_at) for e in events],
         )
         return int(status.rsplit(" ", 1)[-1])
+
+
+async def write_audit(conn: asyncpg.Connection, judged: Sequence[AuditEventV1]) -> None:
+    """Store judged events (within the caller's transaction); replays are no-ops."""
+    await PlaybackEventRepository(conn).insert_many(
+        [j.event for j in judged], [(j.violated, j.violation_reason) for j in judged])
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """An audit row as admins read it (the seed model's fields)."""
+
+    id: str
+    video: int
+    enrollment: int
+    session_id: str
+    user_id: str
+    event_type: str
+    event_payload: dict[str, Any]
+    policy_snapshot: dict[str, Any]
+    violated: bool
+    violation_reason: str
+    occurred_at: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """What the admin events list may be narrowed to."""
+
+    video: int | None = None
+    enrollment: int | None = None
+    session_id: str | None = None
+    event_type: str | None = None
+    violated: bool | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+async def list_events(pool: asyncpg.Pool, tenant_id: int, f: AuditFilter, *, limit: int,
+                      offset: int) -> tuple[int, list[AuditRow]]:
+    """(total, one page) of a tenant's audit rows, newest first."""
+    args: list[Any] = [tenant_id]
+    where = ["tenant_id = $1"]
+    for clause, value in (("video_id = ${}", f.video), ("enrollment_id = ${}", f.enrollment),
+                          ("session_id = ${}", f.session_id), ("event_type = ${}", f.event_type),
+                          ("violated = ${}", f.violated), ("received_at >= ${}", f.since),
+                          ("received_at < ${}", f.until)):
+        if value is not None:
+            args.append(value)
+            where.append(clause.format(len(args)))
+    sql_where = " AND ".join(where)
+    async with pool.acquire() as conn:
+        count = await conn.fetchval(f"SELECT count(*) FROM playback_events WHERE {sql_where}",
+                                    *args)
+        rows = await conn.fetch(
+            f"""SELECT id::text AS id, video_id AS video, enrollment_id AS enrollment, session_id,
+                    user_id, event_type, event_payload, policy_snapshot, violated,
+                    violation_reason, occurred_at, received_at
+                FROM playback_events WHERE {sql_where}
+                ORDER BY received_at DESC, id DESC LIMIT {int(limit)} OFFSET {int(offset)}""",
+            *args)
+    return count, [AuditRow(**dict(r.items())) for r in rows]

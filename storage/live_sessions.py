@@ -70,6 +70,14 @@ class LiveSessions:
         result = await self._touch(keys=[keys.live_session(session_id)], args=[now, ttl, user])
         return result.decode() if isinstance(result, bytes) else str(result)
 
+    async def is_live(self, session_id: str, user: str, now: float) -> bool:
+        """Whether the session is ACTIVE, this user's, and not idle (read only)."""
+        raw = await self._redis.hmget(keys.live_session(session_id), "status", "user",
+                                      "last_seen", "idle")
+        if raw[0] != b"ACTIVE" or raw[1] != user.encode():
+            return False
+        return now - float(raw[2] or 0) <= float(raw[3] or 0)
+
     async def view(self, session_id: str) -> LiveSessionView | None:
         """The session's status and reason, or None when unknown."""
         raw = await self._redis.hmget(keys.live_session(session_id), "status", "reason", "user")

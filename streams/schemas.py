@@ -29,7 +29,59 @@ class PlaybackEventV1:
     payload: dict[str, Any] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)  # snapshot from the playback token
     batch_id: str = ""  # the client's optional batch id, for retries
+    duration: float | None = None  # the video's length in seconds, when known
+    # The tenant's rules at play time: completion_threshold, violation_action, ..._revoke_after
+    rules: dict[str, Any] = field(default_factory=dict)
     schema: str = "playback_event.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEventV1:
+    """A player event with its violation verdict (topic ``lecturecast.audit-events.v1``)."""
+
+    event: PlaybackEventV1
+    violated: bool
+    violation_reason: str = ""
+    schema: str = "audit_event.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationV1:
+    """A player event that broke the policy (topic ``lecturecast.violations.v1``)."""
+
+    event_id: str  # the offending event's id
+    tenant: str
+    tenant_id: int
+    user_id: str
+    video_id: int
+    enrollment_id: int
+    session_id: str
+    event_type: str
+    reason: str  # seek_not_allowed, speed_control_disabled, speed_exceeds_max, position_jump...
+    occurred_at: float
+    session_violations: int  # violations in this playback session so far, this one included
+    action: str  # "audit", or "revoke" when this violation made the session revoked
+    schema: str = "violation.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressV1:
+    """How much of a video a student has watched, after a change (``lecturecast.progress.v1``)."""
+
+    tenant: str
+    tenant_id: int
+    user_id: str
+    video_id: int
+    enrollment_id: int
+    session_id: str
+    progress: float  # covered seconds / duration, 0..1, never decreasing
+    watched_seconds: float  # seconds of the video covered at least once
+    last_position: float  # resume point, seconds
+    completed: bool
+    intervals: list[list[float]]  # merged [start, end] ranges watched
+    milestones: list[int]  # percentages first reached with this change (25, 50, 75, 100)
+    at: float  # epoch seconds of the sample that caused the change
+    schema: str = "progress.v1"
 
 
 @dataclass(frozen=True, slots=True)

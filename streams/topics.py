@@ -90,8 +90,36 @@ SESSION_LIFECYCLE = TopicSpec(
     "revoked, and rejected plays with their reason. Recorded in PostgreSQL by the agents.",
 )
 
+AUDIT_EVENTS = TopicSpec(
+    name="lecturecast.audit-events.v1",
+    key="{tenant}:{user_id}",
+    schema=schemas.AuditEventV1,
+    retention_ms=7 * DAY_MS,
+    description="Every player event with its violation verdict, as judged by the player-events "
+    "agent; the audit agent writes it to PostgreSQL playback_events.",
+)
+
+VIOLATIONS = TopicSpec(
+    name="lecturecast.violations.v1",
+    key="{tenant}:{user_id}",
+    schema=schemas.ViolationV1,
+    retention_ms=90 * DAY_MS,
+    description="Player events that broke the policy (reported by the player or detected from "
+    "positions), with the action taken.",
+)
+
+PROGRESS = TopicSpec(
+    name="lecturecast.progress.v1",
+    key="{tenant}:{user_id}",
+    schema=schemas.ProgressV1,
+    retention_ms=90 * DAY_MS,
+    description="Watch progress of a (enrollment, video) after each change, with milestones; "
+    "video_progress in PostgreSQL is written from it.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     PLAYBACK_EVENTS, TRANSCODE_REQUESTS, TRANSCODE_JOBS, SESSION_COMMANDS, SESSION_LIFECYCLE,
+    AUDIT_EVENTS, VIOLATIONS, PROGRESS,
 )
 
 REPLY_RETENTION_MS = 3600 * 1000

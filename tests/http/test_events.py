@@ -12,6 +12,8 @@ from config.settings import Settings
 from gateway import playback_tokens as pt
 from gateway.app import create_app
 from gateway.auth import mint_token
+from storage.cache import create_redis
+from storage.live_sessions import LiveSessions
 from streams import topics
 from tests.stack.kafka_reader import read_topic
 
@@ -34,9 +36,26 @@ def token(settings: Settings, ttl: int = 600, **over: object) -> str:
     return pt.sign(claims(**over), settings.playback_keys(), now=time.time(), ttl_seconds=ttl)
 
 
+async def open_session(settings: Settings, session_id: str, user: str = "u-7") -> None:
+    """Mark a session live in Redis exactly as the session actor does on a grant."""
+    client = create_redis(settings)
+    try:
+        await LiveSessions(client).open(session_id, user=user, video_id=7,
+                                        last_seen=time.time(), idle_seconds=90)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+async def default_session_is_live(settings: Settings) -> None:
+    """The default claims' session is live, as right after a play."""
+    await open_session(settings, "s-1")
+
+
 async def test_a_batch_is_acknowledged_only_once_it_is_in_kafka(
         client: TestClient, settings: Settings) -> None:
     session = f"s-{time.time_ns()}"
+    await open_session(settings, session)
     body = {"token": token(settings, session_id=session), "session_id": session,
             "events": [{"type": "play_start", "occurred_at": 1_790_000_000.25},
                        {"type": "position", "payload": {"position": 12.5, "rate": 1.0}}]}
@@ -100,6 +119,7 @@ async def test_malformed_bodies_are_400_with_a_reason(client: TestClient, body: 
 async def test_an_invalid_event_stores_nothing_of_its_batch(client: TestClient,
                                                             settings: Settings) -> None:
     session = f"s-{time.time_ns()}"
+    await open_session(settings, session)
     body = {"token": token(settings, session_id=session),
             "events": [{"type": "pause"}, {"type": "teleport"}]}
     resp = await client.post("/api/v1/media/videos/7/events/", json=body)
@@ -114,3 +134,20 @@ async def test_more_than_100_events_are_refused_naming_the_limit(client: TestCli
     body = {"token": token(settings), "events": [{"type": "pause"}] * 101}
     resp = await client.post("/api/v1/media/videos/7/events/", json=body)
     assert resp.status == 400 and "100" in (await resp.json())["detail"]
+
+
+@pytest.mark.parametrize("state", ["never-played", "ended", "other-user"])
+async def test_events_of_a_session_that_is_not_live_are_409(client: TestClient,
+                                                             settings: Settings,
+                                                             state: str) -> None:
+    session = f"s-{state}-{time.time_ns()}"
+    if state == "ended":
+        await open_session(settings, session)
+        redis = create_redis(settings)
+        await LiveSessions(redis).close(session, "ENDED", "ended")
+        await redis.aclose()
+    elif state == "other-user":
+        await open_session(settings, session, user="someone-else")
+    resp = await client.post("/api/v1/media/videos/7/events/", json={
+        "token": token(settings, session_id=session), "events": [{"type": "pause"}]})
+    assert resp.status == 409 and (await resp.json())["detail"] == "session_not_active"

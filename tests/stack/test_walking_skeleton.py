@@ -13,6 +13,7 @@ from config.settings import Settings
 from gateway import playback_tokens as pt
 from gateway.app import create_app
 from storage.tenants import Tenant
+from tests.http.test_events import open_session
 
 pytestmark = pytest.mark.stack
 
@@ -37,6 +38,7 @@ async def test_an_accepted_event_becomes_an_audit_row(
                                policy={"allow_seek": False})
     token = pt.sign(claims, settings.playback_keys(), now=time.time(), ttl_seconds=600)
     client = await aiohttp_client(create_app(settings))
+    await open_session(settings, session, user="u-1")
     body = {"token": token, "batch_id": "b-1", "events": [
         {"type": "play_start", "occurred_at": 1_790_000_000},
         {"type": "seek_attempt", "occurred_at": 1_790_000_001, "payload": {"from": 1, "to": 90}},
@@ -58,6 +60,7 @@ async def test_an_accepted_event_becomes_an_audit_row(
     marker = f"{session}-marker"
     marker_token = pt.sign(dataclasses.replace(claims, session_id=marker),
                            settings.playback_keys(), now=time.time(), ttl_seconds=600)
+    await open_session(settings, marker, user="u-1")
     # Same key, so same partition: once the marker is stored, the retry has been processed.
     await client.post("/api/v1/media/videos/11/events/",
                       json={"token": marker_token, "events": [{"type": "pause"}]})

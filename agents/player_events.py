@@ -1,0 +1,61 @@
+"""The player-events agent: judge each event, follow coverage, fan out the results.
+
+Keyed like the playback-events stream (``{tenant}:{user_id}``), so its table holds each user's
+violation tracks and watch coverage. Per event: decide (pure, :mod:`policy.player_events`) ->
+table write -> audit, violation, revoke and progress messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import faust
+
+from config.settings import Settings
+from policy.player_events import decode_state, encode_state, step
+from streams import codecs, topics
+from streams.app import faust_topic
+from streams.exceptions import DecodeError
+from streams.schemas import AuditEventV1, PlaybackEventV1, SessionCommandV1
+
+log = logging.getLogger(__name__)
+TABLE_NAME = "player-state"
+
+
+def register(app: faust.App, settings: Settings) -> Any:
+    """Attach the player-events agent and its table to ``app``."""
+    events = faust_topic(app, topics.PLAYBACK_EVENTS, settings)
+    audit = faust_topic(app, topics.AUDIT_EVENTS, settings)
+    violations = faust_topic(app, topics.VIOLATIONS, settings)
+    progress = faust_topic(app, topics.PROGRESS, settings)
+    commands = faust_topic(app, topics.SESSION_COMMANDS, settings)
+    table = app.Table(TABLE_NAME, partitions=settings.kafka_partitions, key_type=bytes,
+                      value_type=bytes)
+
+    @app.agent(events, name="player-events", concurrency=1)
+    async def player_events(stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.events():
+            try:
+                e = codecs.decode(event.value, PlaybackEventV1)
+            except DecodeError as exc:
+                log.error("dropping undecodable player event", extra={"reason": str(exc)})
+                continue
+            key = event.key
+            result = step(decode_state(table.get(key)), e)
+            table[key] = encode_state(result.state)
+            await audit.send(key=key, value=codecs.encode(AuditEventV1(
+                e, result.verdict.violated, result.verdict.reason)))
+            if result.violation is not None:
+                await violations.send(key=key, value=codecs.encode(result.violation))
+            if result.revoke:
+                await commands.send(key=key, value=codecs.encode(SessionCommandV1(
+                    command_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"revoke:{e.event_id}")),
+                    kind="revoke", tenant=e.tenant, tenant_id=e.tenant_id, user_id=e.user_id,
+                    issued_at=time.time(), session_id=e.session_id, reason="violations")))
+            if result.progress is not None:
+                await progress.send(key=key, value=codecs.encode(result.progress))
+
+    return player_events
