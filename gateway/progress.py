@@ -1,8 +1,9 @@
 """``/api/v1/media/video-progress/``: how far each enrollment got in each video.
 
 Managers read the whole tenant; a student reads only the rows of their own enrollments (other
-rows are absent from lists and 404 on retrieve). ``update_progress/`` is the admin front end's
-call and is for managers until the player's own progress reporting is specified.
+rows are absent from lists and 404 on retrieve). ``update_progress/``: an admin sets the row;
+a student may only move their resume point, never raise progress or completion beyond what the
+server observed from position samples.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from gateway.catalog import Id
 from gateway.crud import filter_values, row_id
 from gateway.pagination import page_body, page_request
 from gateway.responses import json_response
-from gateway.tenancy import Caller, anyone, manager
+from gateway.tenancy import Caller, anyone
 from gateway.validation import read_body
 from storage.progress import ProgressRepository, VideoProgress
 
@@ -62,9 +63,13 @@ async def retrieve_progress(request: web.Request) -> web.Response:
 
 
 async def update_progress(request: web.Request) -> web.Response:
-    """Create or overwrite the progress of one enrollment in one video; answer the row."""
-    who = await manager(request)
+    """Admins: create or overwrite the row. Students: move the resume point only."""
+    who = await anyone(request)
     body = await read_body(request, ProgressIn)
+    if not who.principal.is_manager:
+        row = await _repo(request).resume_at(who.tenant_id, body.video, body.enrollment,
+                                             who.principal.sub, body.last_position)
+        return json_response(row)
     row = await _repo(request).record(
         who.tenant_id, body.video, body.enrollment, progress=body.progress,
         last_position=body.last_position, completed=body.completed)
@@ -84,4 +89,5 @@ def register(api: Api) -> None:
     for prefix in (base, "/api/v1/lectures/video-progress/"):
         api.add("POST", prefix + "update_progress/", update_progress, tag=tag,
                 summary="Record the progress of an enrollment in a video", body=ProgressIn,
-                response=VideoProgress)
+                response=VideoProgress,
+                roles="managers set it; students only move their own resume point")

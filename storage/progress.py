@@ -39,6 +39,20 @@ WITH p AS (
 {_SELECT} FROM p {_STUDENT_JOIN}"""
 
 
+# A student moves only the resume point, of their own enrollment; progress and completion stay
+# what the server observed (a new row starts at 0).
+_RESUME = f"""
+WITH own AS (
+    SELECT e.id FROM enrollments e JOIN students st ON st.id = e.student_id
+    WHERE e.tenant_id = $1 AND e.id = $3 AND st.user_id = $4),
+p AS (
+    INSERT INTO video_progress (tenant_id, video_id, enrollment_id, last_position)
+    SELECT $1, v.id, own.id, $5::integer FROM videos v, own WHERE v.tenant_id = $1 AND v.id = $2
+    ON CONFLICT (video_id, enrollment_id) DO UPDATE SET last_position = EXCLUDED.last_position
+    RETURNING *)
+{_SELECT} FROM p {_STUDENT_JOIN}"""
+
+
 @dataclass(frozen=True, slots=True)
 class VideoProgress:
     """One enrollment's progress in one video (``VideoProgress`` in ``videos.ts``)."""
@@ -118,3 +132,12 @@ class ProgressRepository:
                 tenant_id, video)
         field, pk = ("enrollment", enrollment) if video_ok else ("video", video)
         raise ConstraintError(field, f'Invalid pk "{pk}" - object does not exist.')
+
+    async def resume_at(self, tenant_id: int, video: int, enrollment: int, user_id: str,
+                        last_position: int) -> VideoProgress:
+        """Move a student's own resume point; NotFoundError unless both ids are theirs."""
+        record = await self._pool.fetchrow(_RESUME, tenant_id, video, enrollment, user_id,
+                                           last_position)
+        if record is None:
+            raise NotFoundError(f"no video {video} for enrollment {enrollment} of this student")
+        return _progress(record)

@@ -95,15 +95,22 @@ async def test_students_see_only_their_own_rows(api: TestClient, bearer, tenant_
     await call(api, "GET", f"{BASE}{own['id']}/", stranger, status=404)
 
 
-async def test_students_may_not_write_progress_yet(api: TestClient, bearer,
-                                                   tenant_slug: str) -> None:
+async def test_students_only_move_their_own_resume_point(api: TestClient, bearer,
+                                                        tenant_slug: str) -> None:
     h = bearer(tenant_slug)
-    video, (mine, _) = await setup(api, bearer, tenant_slug)
+    video, (mine, yours) = await setup(api, bearer, tenant_slug)
     student = bearer(tenant_slug, role="student", sub="stu-0")
-    for path in (UPDATE, FRONT_END_UPDATE):
-        await call(api, "POST", path, student, body(video, mine), status=403)
+    for path, position in ((UPDATE, 120), (FRONT_END_UPDATE, 150)):
+        row = await call(api, "POST", path, student,
+                         body(video, mine, progress=1.0, completed=True, last_position=position))
+        # The resume point moves; progress and completion stay what the server observed.
+        assert (row["last_position"], row["progress"], row["completed"]) == (position, 0, False)
         assert (await api.post(path, json=body(video, mine))).status == 401
-    assert (await call(api, "GET", BASE, h))["count"] == 0
+    await call(api, "POST", UPDATE, student, body(video, yours), status=404)
+    admin_row = await call(api, "POST", UPDATE, h, body(video, mine, progress=0.7))
+    assert admin_row["progress"] == 0.7
+    again = await call(api, "POST", UPDATE, student, body(video, mine, progress=0.0))
+    assert again["progress"] == 0.7 and again["last_position"] == 120
 
 
 @pytest.mark.parametrize(("change", "field"), [
