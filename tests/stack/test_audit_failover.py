@@ -1,0 +1,77 @@
+"""N accepted events give exactly N audit rows, even with a worker killed and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from gateway import playback_tokens as pt
+from tests.conftest import AgentsWorker
+from tests.http.test_events import open_session
+
+pytestmark = pytest.mark.stack
+USERS = 20
+BATCHES = 15  # per user, 10 events each
+
+
+async def test_every_accepted_event_is_audited_once_across_a_worker_crash(
+        settings: Any, db: asyncpg.Pool, two_gateways: list[Any], agents_worker: AgentsWorker,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    victim = AgentsWorker(tmp_path_factory.mktemp("avictim") / "worker.log",
+                          extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("av"))})
+    victim.wait_ready()
+    run = uuid.uuid4().hex[:8]
+    tokens = []
+    for u in range(USERS):
+        session = f"audit-{run}-{u}"
+        await open_session(settings, session, user=f"u{u}")
+        claims = pt.PlaybackClaims(tenant="acme", tenant_id=1, user_id=f"u{u}", video_id=7,
+                                   enrollment_id=9, device_id="d", session_id=session)
+        tokens.append(pt.sign(claims, settings.playback_keys(), now=time.time(),
+                              ttl_seconds=600))
+    accepted = 0
+    async with aiohttp.ClientSession() as http:
+        async def user(u: int) -> None:
+            nonlocal accepted
+            for b in range(BATCHES):
+                events = [{"type": "position", "payload": {"position": b * 10 + i},
+                           "occurred_at": time.time()} for i in range(10)]
+                url = f"{two_gateways[(u + b) % 2].url}/api/v1/media/videos/7/events/"
+                async with http.post(url, json={"token": tokens[u], "events": events,
+                                                "batch_id": f"{b}"}) as resp:
+                    assert resp.status == 200, await resp.text()
+                    accepted += (await resp.json())["stored"]
+                await asyncio.sleep(0.05)
+
+        async def chaos() -> AgentsWorker:
+            await asyncio.sleep(0.5)
+            victim.process.send_signal(signal.SIGKILL)
+            victim.process.wait()
+            await asyncio.sleep(1.0)
+            return AgentsWorker(tmp_path_factory.mktemp("arestart") / "worker.log",
+                                extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("ar"))})
+
+        results = await asyncio.gather(chaos(), *(user(u) for u in range(USERS)))
+    restarted: AgentsWorker = results[0]
+    try:
+        assert accepted == USERS * BATCHES * 10
+        deadline = time.monotonic() + 90
+        while True:
+            stored = await db.fetchval(
+                "SELECT count(*) FROM playback_events WHERE session_id LIKE $1", f"audit-{run}-%")
+            if stored >= accepted or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        distinct = await db.fetchval(
+            "SELECT count(DISTINCT id) FROM playback_events WHERE session_id LIKE $1",
+            f"audit-{run}-%")
+        assert (stored, distinct) == (accepted, accepted)
+    finally:
+        restarted.stop()
