@@ -54,7 +54,7 @@ async def record(conn: asyncpg.Connection, events: Sequence[SessionLifecycleV1])
     for e in events:
         if e.kind == "opened":
             await conn.execute(
-                # The video may have been deleted meanwhile: skip rather than break the batch.
+                # The video (or the whole tenant) may be gone by now: skip, never break the batch.
                 """INSERT INTO playback_sessions (tenant_id, session_id, video_id, enrollment_id,
                        user_id, device_id, started_at, last_seen_at)
                    SELECT $1, $2, $3, $4, $5, $6, $7, $7
@@ -65,7 +65,8 @@ async def record(conn: asyncpg.Connection, events: Sequence[SessionLifecycleV1])
                 _ts(e.at))
             await conn.execute(
                 """INSERT INTO playback_devices (tenant_id, user_id, device_id, first_seen_at,
-                       last_played_at) VALUES ($1, $2, $3, $4, $4)
+                       last_played_at)
+                   SELECT $1, $2, $3, $4, $4 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1)
                    ON CONFLICT (tenant_id, user_id, device_id) DO UPDATE
                    SET last_played_at = greatest(playback_devices.last_played_at, $4)""",
                 e.tenant_id, e.user_id, e.device_id, _ts(e.at))

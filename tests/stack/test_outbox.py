@@ -53,3 +53,4 @@ async def test_a_rolled_back_transaction_sends_nothing(db: asyncpg.Pool, make_te
             await outbox.enqueue(conn, tenant.id, "some.topic.v1", b"k", {"n": 3})
             raise RuntimeError("the video insert failed")
     assert await _pending_of(db, tenant) == 0
+
