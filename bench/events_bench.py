@@ -67,17 +67,22 @@ async def tokens(settings: Settings, run: str) -> list[str]:
     return out
 
 
-async def load(urls: list[str], toks: list[str], batches: int,
-               concurrency: int) -> tuple[float, list[float], int]:
-    """Send ``batches`` batches of 10 events; return (events/s, latencies ms, failures)."""
+async def load(urls: list[str], toks: list[str], batches: int, concurrency: int,
+               rate: float = 0.0) -> tuple[float, list[float], int]:
+    """Send ``batches`` batches of 10 events, as fast as possible or at ``rate`` events/s;
+    return (events/s, latencies ms, failures)."""
     latencies: list[float] = []
     failures = 0
     counter = iter(range(batches))
+    began = time.perf_counter()
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as http:
         async def worker() -> None:
             nonlocal failures
             for n in counter:
+                if rate:
+                    # Open-loop arrivals: batch n is due at n / (rate / 10) seconds.
+                    await asyncio.sleep(max(0.0, began + n * 10 / rate - time.perf_counter()))
                 events = [{"type": "position", "payload": {"position": n * 10 + i, "rate": 1},
                            "occurred_at": time.time()} for i in range(10)]
                 body = {"token": toks[n % len(toks)], "events": events}
@@ -86,7 +91,6 @@ async def load(urls: list[str], toks: list[str], batches: int,
                     await resp.read()
                     failures += resp.status != 200
                 latencies.append((time.perf_counter() - started) * 1000)
-        began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
     return batches * 10 / elapsed, latencies, failures
@@ -128,14 +132,14 @@ class Row:
 
 
 async def scenario(settings: Settings, name: str, urls: list[str], batches: int,
-                   concurrency: int, audited: bool) -> Row:
+                   concurrency: int, audited: bool, rate: float = 0.0) -> Row:
     run = uuid.uuid4().hex[:8]
     toks = await tokens(settings, run)
     await load(urls, toks, min(200, batches), concurrency)  # warm-up, not measured
     run = uuid.uuid4().hex[:8]
     toks = await tokens(settings, run)
-    rate, latencies, failures = await load(urls, toks, batches, concurrency)
-    row = Row(name, rate, pct(latencies, 0.5), pct(latencies, 0.99), failures)
+    achieved, latencies, failures = await load(urls, toks, batches, concurrency, rate)
+    row = Row(name, achieved, pct(latencies, 0.5), pct(latencies, 0.99), failures)
     if audited:
         row.lag_p50, row.lag_p99, row.stored = await lag(settings, run, batches * 10)
     return row
@@ -145,6 +149,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batches", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rate", type=float, default=1000.0,
+                        help="events/s of the sustained-load scenario (lag under load)")
     args = parser.parse_args()
     settings = load_settings(os.environ)
     tmp = Path(tempfile.mkdtemp(prefix="events-bench-"))
@@ -164,9 +170,13 @@ async def main() -> None:
                                    [f"http://127.0.0.1:{bare_port}{path}"], args.batches,
                                    args.concurrency, audited=False))
         for count in (1, 2):
-            rows.append(await scenario(settings, f"{count} gateway(s)",
+            rows.append(await scenario(settings, f"{count} gateway(s), as fast as possible",
                                        [g.url + path for g in gateways[:count]], args.batches,
                                        args.concurrency, audited=True))
+            await asyncio.sleep(2.0)
+        rows.append(await scenario(settings, f"1 gateway, {args.rate:.0f} events/s sustained",
+                                   [gateways[0].url + path], args.batches, args.concurrency,
+                                   audited=True, rate=args.rate))
     finally:
         bare.terminate()
         for g in gateways:

@@ -29,10 +29,23 @@ ON CONFLICT (video_id, enrollment_id) DO UPDATE SET
 """
 
 
+def latest_per_row(changes: Sequence[ProgressV1]) -> list[ProgressV1]:
+    """The last change of each (tenant, enrollment, video) in a batch.
+
+    The agent's coverage only grows and a later change carries everything an earlier one did,
+    so one row write per pair is enough: a batch of a class watching writes a row per student,
+    not a row per position sample.
+    """
+    latest: dict[tuple[int, int, int], ProgressV1] = {}
+    for change in changes:
+        latest[(change.tenant_id, change.enrollment_id, change.video_id)] = change
+    return list(latest.values())
+
+
 async def record(conn: asyncpg.Connection, changes: Sequence[ProgressV1]) -> None:
-    """Apply progress changes in order (one statement per change, in one transaction)."""
+    """Apply a batch of progress changes (the latest per row, in one transaction)."""
     await conn.executemany(_RECORD, [
         (c.tenant_id, c.video_id, c.enrollment_id, min(1.0, max(0.0, c.progress)),
          int(c.last_position), c.watched_seconds, c.intervals, c.completed,
          datetime.fromtimestamp(c.at, tz=timezone.utc))
-        for c in changes])
+        for c in latest_per_row(changes)])
