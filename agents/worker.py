@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import faust
 
-from agents import audit, player_events, progress_records, session_records, sessions
+from agents import (
+    audit, dispatch, player_events, progress_records, session_records, sessions,
+)
 from config.settings import Settings
 from streams.app import create_faust_app
 
@@ -17,4 +19,5 @@ def create_worker_app(settings: Settings) -> faust.App:
     session_records.register(app, settings)
     player_events.register(app, settings)
     progress_records.register(app, settings)
+    dispatch.register(app, settings)
     return app

@@ -100,6 +100,26 @@ class Settings:
         doc="Port of the Faust worker's web server on 127.0.0.1; 0 disables it")
     log_level: str = _setting("LOG_LEVEL", "INFO", doc="Log level of every process")
     log_json: bool = _setting("LOG_JSON", True, _bool, doc="JSON log lines (false: plain text)")
+    transcoder_concurrency: int = _setting(
+        "TRANSCODER_CONCURRENCY", 1, _positive_int,
+        doc="Jobs one transcoder worker runs at once (one ffmpeg each, from different partitions)")
+    transcoder_work_dir: str = _setting(
+        "TRANSCODER_WORK_DIR", "",
+        doc="Local directory for sources and output while a job runs; empty: the system temp dir")
+    transcoder_x264_preset: str = _setting(
+        "TRANSCODER_X264_PRESET", "veryfast",
+        doc="x264 preset of the HLS renditions (slower presets: smaller files, more CPU)")
+    transcoder_timeout_factor: float = _setting(
+        "TRANSCODER_TIMEOUT_FACTOR", 10.0, float,
+        doc="ffmpeg is killed after 120 s plus this many times the source's duration")
+    hls_key_encryption_secret: str = _setting(
+        "HLS_KEY_ENCRYPTION_SECRET", "", secret=True,
+        doc="Secret that encrypts the per-video HLS AES keys at rest; derived from "
+            "AUTH_JWT_SECRET when empty")
+    hls_key_base_url: str = _setting(
+        "HLS_KEY_BASE_URL", "",
+        doc="Public base URL of the gateway in encrypted playlists' key URIs; empty: a "
+            "root-relative path (CDN and API on one host)")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})
@@ -130,6 +150,20 @@ class Settings:
             kid, sep, secret = item.strip().partition(":")
             keys.append((kid, secret.encode()) if sep else ("default", kid.encode()))
         return keys
+
+    def hls_key_encryption_key(self) -> bytes:
+        """The 32-byte AES-GCM key that encrypts HLS keys at rest.
+
+        Derived (HMAC) rather than used as is, so the secret can be any length. Changing the
+        secret makes the stored keys of encrypted videos unreadable: re-transcode them.
+        """
+        secret = self.hls_key_encryption_secret or self.auth_jwt_secret
+        if not secret:
+            raise SettingsError(
+                "HLS_KEY_ENCRYPTION_SECRET is required for encrypted HLS when AUTH_JWT_SECRET "
+                "is unset")
+        return hmac.new(secret.encode(), b"lecturecast/hls-key-encryption",
+                        hashlib.sha256).digest()
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with secrets masked, safe to log."""

@@ -14,6 +14,7 @@ from gateway import (
     audit_events, background, catalog, events, form_upload, health, keys, local_cdn, openapi,
     permissions, playback, playback_admin, progress, stats, tenant_settings, uploads, videos,
 )
+from gateway import hls_keys
 from gateway.api import Api
 from gateway.auth import Authenticator
 from gateway.cdn import signer_from_settings
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> web.Application:
     stats.register(api)
     permissions.register(api)
     progress.register(api)
+    hls_keys.register(api)
     api.install(app)
     app[keys.API] = api
     openapi.setup_routes(app)

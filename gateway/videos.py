@@ -213,7 +213,7 @@ async def retry_video(request: web.Request) -> web.Response:
             "status": "UPLOADED", "error_reason": "", "processing_progress": 0}, conn)
         await request_transcode(conn, who, video, "retry")
     request.app[keys.OUTBOX_WAKE].set()
-    return json_response(Accepted("Video reprocessing started"), status=202)
+    return json_response(msgspec.to_builtins(Accepted("Video reprocessing started")), status=202)
 
 
 async def download_video(request: web.Request) -> web.Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 from aiobotocore.config import AioConfig
@@ -98,6 +98,41 @@ class ObjectStore:
                     yield chunk
             except BotoCoreError as exc:
                 raise ObjectStoreError(f"get {key}: {exc}") from exc
+
+    async def download_file(self, key: str, path: str) -> int:
+        """Stream the object into the local file ``path``; return its size in bytes.
+
+        Only one chunk is in memory at a time. :class:`NotFoundError` when it does not exist.
+        """
+        size = 0
+        with open(path, "wb") as out:
+            async with aclosing(self.iter_bytes(key, chunk_size=1024 * 1024)) as chunks:
+                async for chunk in chunks:
+                    out.write(chunk)
+                    size += len(chunk)
+        return size
+
+    async def upload_file(self, key: str, path: str, content_type: str,
+                          cache_control: str = "") -> None:
+        """Store a local file (streamed from disk) with its content type and cache header."""
+        extra = {"CacheControl": cache_control} if cache_control else {}
+        try:
+            with open(path, "rb") as body:
+                await self._client.put_object(Bucket=self.bucket, Key=key, Body=body,
+                                              ContentType=content_type, **extra)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"put {key}: {exc}") from exc
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Every key that starts with ``prefix``, sorted."""
+        found: list[str] = []
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                found += [o["Key"] for o in page.get("Contents", [])]
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"list {prefix}: {exc}") from exc
+        return sorted(found)
 
     async def start_multipart(self, key: str, content_type: str) -> str:
         """Start a multipart upload; return its upload id."""

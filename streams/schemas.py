@@ -99,6 +99,31 @@ class TranscodeJobV1:
 
 
 @dataclass(frozen=True, slots=True)
+class TranscodeResultV1:
+    """What a transcoder worker reports about a job (topic ``lecturecast.transcode-results.v1``).
+
+    ``kind`` is ``progress`` (while it works), ``ready`` (the whole package is on S3, master
+    playlist last) or ``failed`` (``retryable`` says whether another attempt may succeed).
+    """
+
+    job_id: str  # the job this is about
+    tenant: str
+    tenant_id: int
+    video_id: int
+    attempt: int  # the job's attempt
+    kind: str  # "progress" | "ready" | "failed"
+    at: float  # epoch seconds at the worker
+    progress: int = 0  # 0..99 (progress); READY means 100
+    duration: float = 0.0  # seconds of the source (ready)
+    thumbnail_key: str = ""  # S3 key of the poster image (ready)
+    renditions: list[dict[str, Any]] = field(default_factory=list)  # the HLS ladder (ready)
+    hls_encrypted: bool = False  # AES-128 segments (ready)
+    error_reason: str = ""  # readable reason (failed)
+    retryable: bool = False  # a transient failure (failed)
+    schema: str = "transcode_result.v1"
+
+
+@dataclass(frozen=True, slots=True)
 class TranscodeRequestV1:
     """An uploaded video asks to be transcoded (topic ``lecturecast.transcode-requests.v1``).
 

@@ -71,6 +71,16 @@ TRANSCODE_REQUESTS = TopicSpec(
     "lost between the database commit and Kafka.",
 )
 
+TRANSCODE_RESULTS = TopicSpec(
+    name="lecturecast.transcode-results.v1",
+    key="{tenant}:{video_id}",
+    schema=schemas.TranscodeResultV1,
+    retention_ms=7 * DAY_MS,
+    description="What the transcoder workers report about each job: progress while ffmpeg "
+    "runs, then ready (with the package's renditions) or failed (with the reason). The "
+    "dispatch agent applies them to the video rows.",
+)
+
 SESSION_COMMANDS = TopicSpec(
     name="lecturecast.session-commands.v1",
     key="{tenant}:{user_id}",
@@ -119,7 +129,7 @@ PROGRESS = TopicSpec(
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     PLAYBACK_EVENTS, TRANSCODE_REQUESTS, TRANSCODE_JOBS, SESSION_COMMANDS, SESSION_LIFECYCLE,
-    AUDIT_EVENTS, VIOLATIONS, PROGRESS,
+    AUDIT_EVENTS, VIOLATIONS, PROGRESS, TRANSCODE_RESULTS,
 )
 
 REPLY_RETENTION_MS = 3600 * 1000

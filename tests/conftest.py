@@ -200,3 +200,69 @@ def second_agents_worker(agents_worker: AgentsWorker, tmp_path_factory: pytest.T
         yield worker
     finally:
         worker.stop()
+
+
+class TranscoderWorker:
+    """A real ``python -m transcoder`` process on the test stack (killable, restartable)."""
+
+    def __init__(self, log_dir: Path, work_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.work_dir = work_dir
+        self.starts = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def log_path(self) -> Path:
+        """The log of the current process."""
+        return self.log_dir / f"transcoder-{self.starts}.log"
+
+    def start(self) -> None:
+        """Start a (new) worker process in the transcoder group."""
+        self.starts += 1
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "transcoder"], cwd=ROOT, stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "LOG_JSON": "false",
+                     "TRANSCODER_WORK_DIR": str(self.work_dir)})
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Block until the worker's consumer has started."""
+        deadline = time.monotonic() + timeout
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"transcoder exited: {self.log_path.read_text()[-3000:]}")
+            if b"transcoder waiting for jobs" in self.log_path.read_bytes():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"transcoder not ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no commit, as a crash."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> int:
+        """SIGTERM, then wait: running jobs are cancelled, not committed."""
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def transcoder_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TranscoderWorker]:
+    """One transcoder worker for the session; a test may kill and restart it."""
+    worker = TranscoderWorker(tmp_path_factory.mktemp("transcoder"),
+                              tmp_path_factory.mktemp("transcoder-work"))
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()

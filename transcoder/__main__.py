@@ -4,20 +4,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 
+import asyncpg
+
 from config.entry import settings_or_exit
+from config.exceptions import SettingsError
 from config.settings import Settings
-from streams.schemas import TranscodeJobV1
+from storage.cache import create_redis
+from storage.db import create_pool
+from storage.hls_keys import HlsKeys
+from storage.objects import open_object_store
+from storage.transcode_claims import TranscodeClaims
+from storage.transcodes import TranscodeRows
+from streams.publisher import Publisher
+from transcoder.jobs import JobHandler
+from transcoder.pipeline import Tools
 from transcoder.worker import run_worker
+from transcoder.workdir import base_dir, sweep_stale
 
 log = logging.getLogger("transcoder")
 
 
-async def log_job(job: TranscodeJobV1) -> None:
-    """Until the HLS pipeline lands (issue 6), a job is only logged, never silently dropped."""
-    log.warning("transcode job received; the HLS pipeline is not implemented yet",
-                extra={"video_id": job.video_id, "job_id": job.job_id})
+def _hls_keys(settings: Settings, pool: asyncpg.Pool) -> HlsKeys | None:
+    try:
+        kek = settings.hls_key_encryption_key()
+    except SettingsError as exc:  # plain packages still work; encrypted jobs fail readably
+        log.warning("HLS encryption unavailable", extra={"reason": str(exc)})
+        return None
+    return HlsKeys(pool, kek)
 
 
 async def _serve(settings: Settings) -> None:
@@ -25,7 +41,20 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await run_worker(settings, log_job, stop)
+    work = base_dir(settings.transcoder_work_dir)
+    sweep_stale(work)  # what a SIGKILLed worker left on this machine
+    pool = await create_pool(settings, min_size=1, max_size=2 + settings.transcoder_concurrency)
+    redis = create_redis(settings)
+    publisher = await Publisher.start(settings, client_id=f"lecturecast-transcoder-{os.getpid()}")
+    try:
+        async with open_object_store(settings) as store:
+            tools = Tools(settings, store, TranscodeRows(pool), _hls_keys(settings, pool))
+            handler = JobHandler(tools, TranscodeClaims(redis), publisher, work)
+            await run_worker(settings, handler.handle, stop)
+    finally:
+        await publisher.stop()
+        await redis.aclose()
+        await pool.close()
 
 
 def main() -> int:

@@ -1,16 +1,21 @@
 """The transcoder's consumer loop: take jobs from Kafka, handle them, then commit.
 
-Offsets are committed only after a job is handled, so a worker killed mid-job leaves the job
-to the next worker of the group.
+At most ``TRANSCODER_CONCURRENCY`` jobs run at once, each from a different partition: a
+partition is paused while its job runs, so the jobs of one video (one key, one partition) run
+in order and an offset is committed only after its job is handled. A worker killed mid-job
+therefore leaves the job to the next worker of the group. Stopping (SIGTERM) cancels running
+jobs without committing them, for the same reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 
 from config.settings import Settings
 from streams import codecs, topics
@@ -20,11 +25,75 @@ from streams.schemas import TranscodeJobV1
 log = logging.getLogger(__name__)
 
 GROUP_ID = "lecturecast-transcoder"
+RETRY_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0)
 JobHandler = Callable[[TranscodeJobV1], Awaitable[None]]
 
 
+async def _handle_until_done(consumer: AIOKafkaConsumer, tp: TopicPartition,
+                             record: ConsumerRecord, handle: JobHandler) -> bool:
+    """Handle one record, retrying infrastructure failures; False if ``tp`` was taken away."""
+    try:
+        job = codecs.decode(record.value, TranscodeJobV1)
+    except DecodeError as exc:
+        log.error("dropping undecodable job", extra={"reason": str(exc)})
+        return True
+    failures = 0
+    while True:
+        try:
+            await handle(job)
+            return True
+        except Exception:  # Redis/PostgreSQL/Kafka away: the job stays ours, try again
+            wait = RETRY_BACKOFF_SECONDS[min(failures, len(RETRY_BACKOFF_SECONDS) - 1)]
+            log.exception("job not handled; retrying",
+                          extra={"video_id": job.video_id, "job_id": job.job_id,
+                                 "retry_in": wait})
+            failures += 1
+            await asyncio.sleep(wait)
+            if tp not in consumer.assignment():
+                return False  # its new owner redoes it
+
+
+async def _commit(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> bool:
+    for wait in (*RETRY_BACKOFF_SECONDS[:3], None):
+        try:
+            await consumer.commit({tp: offset})
+            return True
+        except KafkaError as exc:
+            log.warning("offset not committed", extra={"partition": tp.partition,
+                                                      "reason": repr(exc)})
+            if wait is None or tp not in consumer.assignment():
+                return False
+            await asyncio.sleep(wait)
+    return False
+
+
+async def _run_partition(consumer: AIOKafkaConsumer, tp: TopicPartition,
+                         records: list[ConsumerRecord], handle: JobHandler) -> bool:
+    """Handle and commit the records in order; False if it stopped before the last one."""
+    for record in records:
+        if not await _handle_until_done(consumer, tp, record, handle):
+            return False
+        if not await _commit(consumer, tp, record.offset + 1):
+            # Reassigned: the new owner gets the job again and skips it (done mark). Still
+            # ours: the loop rewinds to the committed offset and the job is skipped the same way.
+            return False
+    return True
+
+
+async def _rewind(consumer: AIOKafkaConsumer, tp: TopicPartition,
+                  exc: BaseException | None) -> None:
+    """Go back to the partition's committed offset: its uncommitted jobs are redone."""
+    log.warning("partition stopped early; its uncommitted jobs will be redone", exc_info=exc,
+                extra={"partition": tp.partition})
+    committed = await consumer.committed(tp)
+    if committed is None:
+        await consumer.seek_to_beginning(tp)
+    else:
+        consumer.seek(tp, committed)
+
+
 async def run_worker(settings: Settings, handle: JobHandler, stop: asyncio.Event) -> None:
-    """Consume jobs until ``stop`` is set; one job at a time per worker process."""
+    """Consume jobs until ``stop`` is set."""
     consumer = AIOKafkaConsumer(
         topics.TRANSCODE_JOBS.name,
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -35,18 +104,35 @@ async def run_worker(settings: Settings, handle: JobHandler, stop: asyncio.Event
         max_poll_interval_ms=60 * 60 * 1000,
     )
     await consumer.start()
-    log.info("transcoder waiting for jobs", extra={"topic": topics.TRANSCODE_JOBS.name})
+    log.info("transcoder waiting for jobs", extra={
+        "topic": topics.TRANSCODE_JOBS.name, "concurrency": settings.transcoder_concurrency})
+    running: dict[TopicPartition, asyncio.Task[bool]] = {}
     try:
         while not stop.is_set():
-            batch = await consumer.getmany(timeout_ms=500, max_records=1)
-            for records in batch.values():
-                for record in records:
-                    try:
-                        job = codecs.decode(record.value, TranscodeJobV1)
-                    except DecodeError as exc:
-                        log.error("dropping undecodable job", extra={"reason": str(exc)})
-                    else:
-                        await handle(job)
-                    await consumer.commit()
+            free = settings.transcoder_concurrency - len(running)
+            if free > 0:
+                batch = await consumer.getmany(timeout_ms=500, max_records=free)
+                for tp, records in batch.items():
+                    consumer.pause(tp)
+                    if tp in running:  # given back to us while its old job still runs
+                        consumer.seek(tp, records[0].offset)
+                        continue
+                    running[tp] = asyncio.create_task(
+                        _run_partition(consumer, tp, records, handle))
+            else:
+                await asyncio.wait(running.values(), timeout=0.5,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            for tp, task in list(running.items()):
+                if task.done():
+                    del running[tp]
+                    if tp in consumer.assignment():
+                        if task.exception() is not None or not task.result():
+                            await _rewind(consumer, tp, task.exception())
+                        consumer.resume(tp)
     finally:
+        for task in running.values():
+            task.cancel()
+        for task in running.values():
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await consumer.stop()

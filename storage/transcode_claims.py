@@ -1,0 +1,105 @@
+"""Redis leases and done-markers that make transcodes run once per video at a time.
+
+A worker holds a video's lease (renewed while it works) from before it looks at the video until
+after it has published the job's result, then marks the job done. Kafka may hand the same job
+to a second worker (a rebalance, a redelivery after a crash): that worker waits for the lease,
+sees the done-marker and skips the job, or, if the first worker died, takes over once the lease
+expires. Keys: ``lc:transcode:{tenant}:{video_id}:lease`` and ``lc:transcode:job:{job_id}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import redis.asyncio as redis
+
+from storage.exceptions import StorageError
+
+LEASE_SECONDS = 10.0  # how long a dead worker's lease blocks the next one
+DONE_SECONDS = 8 * 24 * 3600  # longer than the jobs topic keeps a job (7 days)
+POLL_SECONDS = 0.5
+
+# Renew or release only our own lease (compare-and-set on the holder's token).
+_RENEW = """if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end"""
+_RELEASE = """if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1]) else return 0 end"""
+
+
+class LeaseLost(StorageError):
+    """Another worker may now hold the video: stop without touching its output."""
+
+
+def lease_key(tenant: str, video_id: int) -> str:
+    """String: the token of the worker transcoding this video."""
+    return f"lc:transcode:{tenant}:{video_id}:lease"
+
+
+def done_key(job_id: str) -> str:
+    """String: present once a job's result is published."""
+    return f"lc:transcode:job:{job_id}"
+
+
+class Lease:
+    """A held lease; :meth:`check` raises :class:`LeaseLost` once it could not be renewed."""
+
+    def __init__(self) -> None:
+        self.lost = False
+
+    def check(self) -> None:
+        """Raise :class:`LeaseLost` if the lease lapsed."""
+        if self.lost:
+            raise LeaseLost("the video's transcode lease lapsed")
+
+
+class TranscodeClaims:
+    """Leases per video and done-markers per job."""
+
+    def __init__(self, client: redis.Redis, lease_seconds: float = LEASE_SECONDS) -> None:
+        self._redis = client
+        self._ms = int(lease_seconds * 1000)
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+
+    @contextlib.asynccontextmanager
+    async def hold(self, tenant: str, video_id: int) -> AsyncIterator[Lease]:
+        """Wait for the video's lease, keep it renewed inside the block, release it after."""
+        key, token = lease_key(tenant, video_id), uuid.uuid4().hex
+        while not await self._redis.set(key, token, nx=True, px=self._ms):
+            await asyncio.sleep(POLL_SECONDS)
+        lease = Lease()
+        renewer = asyncio.create_task(self._keep(key, token, lease))
+        try:
+            yield lease
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            with contextlib.suppress(redis.RedisError):
+                await self._release(keys=[key], args=[token])
+
+    async def _keep(self, key: str, token: str, lease: Lease) -> None:
+        loop = asyncio.get_running_loop()
+        renewed_at = loop.time()
+        while True:
+            await asyncio.sleep(self._ms / 3000)
+            try:
+                if not await self._renew(keys=[key], args=[token, self._ms]):
+                    break  # expired and maybe taken: someone else may be writing now
+                renewed_at = loop.time()
+            except redis.RedisError:
+                # A blip is fine while the lease still runs; past its end, assume it is gone.
+                if loop.time() - renewed_at >= self._ms / 1000:
+                    break
+        lease.lost = True
+
+    async def is_done(self, job_id: str) -> bool:
+        """Whether this job's result was already published."""
+        return bool(await self._redis.exists(done_key(job_id)))
+
+    async def mark_done(self, job_id: str) -> None:
+        """Record that this job's result is published."""
+        await self._redis.set(done_key(job_id), b"1", ex=DONE_SECONDS)

@@ -1,0 +1,105 @@
+"""The job handler: one job at most once per video at a time, and what a failure means.
+
+Per job: take the video's lease -> skip a job already finished or a video no longer PROCESSING
+-> back off (later attempts) -> run the pipeline -> publish ``ready`` or ``failed`` -> mark the
+job done. Failures are sorted here: bad input fails for good (no retry storm), infrastructure
+trouble is retryable (the dispatch agent sends the next attempt, up to a bound).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from policy.media_probe import InvalidSource
+from policy.transcode import backoff_seconds
+from storage.exceptions import ObjectStoreError
+from storage.hls_keys import KeyUnreadable
+from storage.object_keys import hls_prefix
+from storage.transcode_claims import Lease, LeaseLost, TranscodeClaims
+from streams.publisher import Publisher
+from streams.schemas import TranscodeJobV1, TranscodeResultV1
+from transcoder import ffmpeg
+from transcoder.pipeline import PermanentFailure, Tools, VideoGone, transcode
+from transcoder.reporter import JobReporter
+from transcoder.workdir import job_dir
+
+log = logging.getLogger(__name__)
+MAX_REASON = 1000
+
+
+def classify(exc: Exception) -> tuple[str, bool]:
+    """(readable reason, retryable) of a failed transcode."""
+    if isinstance(exc, (InvalidSource, PermanentFailure, KeyUnreadable)):
+        return str(exc), False
+    if isinstance(exc, ffmpeg.FfmpegTimeout):
+        return str(exc), True
+    if isinstance(exc, ffmpeg.FfmpegError):
+        # A full disk is this machine's problem, not the file's.
+        return str(exc), "No space left on device" in str(exc)
+    if isinstance(exc, (ObjectStoreError, OSError, asyncio.TimeoutError)):
+        return f"temporary failure: {exc}", True
+    return f"internal error: {exc!r}", True
+
+
+class JobHandler:
+    """Handles the jobs of one worker process."""
+
+    def __init__(self, tools: Tools, claims: TranscodeClaims, publisher: Publisher,
+                 work_base: Path) -> None:
+        self.tools = tools
+        self.claims = claims
+        self.publisher = publisher
+        self.work_base = work_base
+
+    async def handle(self, job: TranscodeJobV1) -> None:
+        """Handle one job (raises only on infrastructure trouble: the job is then redone)."""
+        fields = {"video_id": job.video_id, "job_id": job.job_id, "attempt": job.attempt}
+        async with self.claims.hold(job.tenant, job.video_id) as lease:
+            if await self.claims.is_done(job.job_id):
+                log.info("job already done; skipped", extra=fields)
+                return
+            status = await self.tools.rows.status(job.tenant_id, job.video_id)
+            if status != "PROCESSING":
+                log.info("video not waiting for a transcode; job skipped",
+                         extra={**fields, "status": status})
+                return
+            wait = backoff_seconds(job.attempt)
+            if wait:
+                await asyncio.sleep(wait)
+            reporter = JobReporter(self.publisher, job)
+            outcome = await self._run(job, lease, reporter)
+            if outcome is not None:
+                await reporter.outcome(outcome)
+            await self.claims.mark_done(job.job_id)
+
+    async def _run(self, job: TranscodeJobV1, lease: Lease,
+                   reporter: JobReporter) -> TranscodeResultV1 | None:
+        fields = {"video_id": job.video_id, "job_id": job.job_id, "attempt": job.attempt}
+        with job_dir(self.work_base, job.job_id) as work:
+            try:
+                result = await transcode(self.tools, job, lease, reporter, work)
+            except LeaseLost:
+                raise  # another worker may be writing the prefix now: touch nothing
+            except VideoGone:
+                log.info("video deleted during its transcode; output removed", extra=fields)
+                await self._clear(job)
+                return None
+            except Exception as exc:
+                reason, retryable = classify(exc)
+                level = logging.ERROR if reason.startswith("internal") else logging.WARNING
+                log.log(level, "transcode failed", exc_info=level == logging.ERROR,
+                        extra={**fields, "reason": reason, "retryable": retryable})
+                await self._clear(job)
+                return reporter.result("failed", error_reason=reason[:MAX_REASON],
+                                       retryable=retryable)
+        log.info("transcode ready", extra={**fields, "renditions": len(result.renditions)})
+        return result
+
+    async def _clear(self, job: TranscodeJobV1) -> None:
+        """Remove what this attempt uploaded (best effort: the next attempt clears it too)."""
+        try:
+            await self.tools.store.delete_prefix(hls_prefix(job.video_id))
+        except ObjectStoreError as exc:
+            log.warning("could not remove partial output", extra={"reason": str(exc)})

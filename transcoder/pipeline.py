@@ -1,0 +1,150 @@
+"""One transcode: source from S3 -> probe -> one ffmpeg run -> package on S3, master last.
+
+Raises on failure (the job handler decides what a failure means); returns the ``ready`` result.
+The prefix is cleared first, so a package left half-uploaded by a killed worker never mixes
+with this one, and the row is checked before and after the master playlist is written, so a
+video deleted meanwhile leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from config.settings import Settings
+from policy.ladder import choose_ladder
+from policy.previews import plan_previews, sprite_vtt
+from storage.exceptions import NotFoundError
+from storage.hls_keys import HlsKeys, key_path
+from storage.object_keys import hls_prefix
+from storage.objects import ObjectStore
+from storage.transcode_claims import Lease
+from storage.transcodes import TranscodeRows
+from streams.schemas import TranscodeJobV1, TranscodeResultV1
+from transcoder import ffmpeg
+from transcoder.hls_argv import POSTER, PREVIEWS_VTT, SPRITE, HlsSpec, build_hls_argv
+from transcoder.package import upload_package
+from transcoder.probe import probe
+from transcoder.reporter import JobReporter
+
+log = logging.getLogger(__name__)
+GONE_CHECK_SECONDS = 2.0
+BASE_TIMEOUT_SECONDS = 120.0
+# Share of the progress bar per phase: download+probe, ffmpeg, upload (READY is 100).
+ENCODE_FROM, UPLOAD_FROM, UPLOAD_TO = 2.0, 90.0, 99.0
+
+
+class VideoGone(Exception):
+    """The video row was deleted while its transcode ran."""
+
+
+class PermanentFailure(Exception):
+    """Another attempt would fail the same way; the message is the readable reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tools:
+    """What a transcode uses."""
+
+    settings: Settings
+    store: ObjectStore
+    rows: TranscodeRows
+    keys: HlsKeys | None  # None: no key-encryption secret configured
+
+
+def ffmpeg_timeout(settings: Settings, duration: float) -> float:
+    """How long ffmpeg may run for a source of ``duration`` seconds."""
+    return BASE_TIMEOUT_SECONDS + settings.transcoder_timeout_factor * duration
+
+
+def key_info(work: Path, key: bytes, uri: str) -> Path:
+    """ffmpeg's key info file: the key URI for the playlists, the local key file, the IV.
+
+    The IV is random per package (ffmpeg would otherwise write IV=0); the playlists carry it.
+    """
+    key_file = work / "hls.key"
+    key_file.write_bytes(key)
+    info = work / "hls.keyinfo"
+    info.write_text(f"{uri}\n{key_file}\n{os.urandom(16).hex()}\n")
+    return info
+
+
+async def _check_row(tools: Tools, job: TranscodeJobV1) -> None:
+    if await tools.rows.status(job.tenant_id, job.video_id) is None:
+        raise VideoGone(f"video {job.video_id} was deleted")
+
+
+async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: JobReporter,
+                    work: Path) -> TranscodeResultV1:
+    """Run the pipeline for ``job`` in the scratch directory ``work``."""
+    prefix = hls_prefix(job.video_id)
+    began = time.monotonic()
+    await reporter.progress(0)
+    await tools.store.delete_prefix(prefix)  # whatever an earlier, killed attempt left
+    source = work / ("source" + PurePosixPath(job.source_key).suffix.lower()[:8])
+    try:
+        await tools.store.download_file(job.source_key, str(source))
+    except NotFoundError:
+        raise PermanentFailure("the uploaded source file is missing from S3") from None
+    info = await probe(str(source))
+    encode_from = time.monotonic()
+    await reporter.progress(ENCODE_FROM)
+    ladder = choose_ladder(info.width, info.height, info.has_audio)
+    plan = plan_previews(info.duration, info.width, info.height)
+    spec = HlsSpec(source=str(source), output_dir=str(work / "hls"), renditions=ladder,
+                   has_audio=info.has_audio, fps=info.fps, previews=plan,
+                   key_info_file=await _key_info(tools, job, work),
+                   preset=tools.settings.transcoder_x264_preset)
+    checked_at = time.monotonic()
+
+    async def on_encode(percent: float) -> None:
+        nonlocal checked_at
+        lease.check()
+        if time.monotonic() - checked_at >= GONE_CHECK_SECONDS:  # stop early when deleted
+            checked_at = time.monotonic()
+            await _check_row(tools, job)
+        await reporter.progress(ENCODE_FROM + (UPLOAD_FROM - ENCODE_FROM) * percent / 100)
+
+    await ffmpeg.run(build_hls_argv(spec), timeout=ffmpeg_timeout(tools.settings, info.duration),
+                     duration=info.duration, on_progress=on_encode)
+    upload_from = time.monotonic()
+    out = work / "hls"
+    if (out / SPRITE).exists():
+        (out / PREVIEWS_VTT).write_text(sprite_vtt(plan, info.duration))
+
+    async def on_upload(percent: float) -> None:
+        lease.check()
+        await reporter.progress(UPLOAD_FROM + (UPLOAD_TO - UPLOAD_FROM) * percent / 100)
+
+    async def before_master() -> None:
+        lease.check()
+        await _check_row(tools, job)
+
+    sent = await upload_package(tools.store, str(out), prefix, on_upload, before_master)
+    log.info("package uploaded", extra={
+        "video_id": job.video_id, "source_s": round(info.duration, 1), "bytes": sent,
+        "prepare_s": round(encode_from - began, 2), "ffmpeg_s": round(upload_from - encode_from, 2),
+        "upload_s": round(time.monotonic() - upload_from, 2)})
+    # Deleted between the check and the master's upload: the gateway's clean-up may already
+    # have run, so this worker removes what it wrote.
+    await _check_row(tools, job)
+    lease.check()
+    return reporter.result(
+        "ready", duration=info.duration,
+        thumbnail_key=prefix + POSTER if (out / POSTER).exists() else "",
+        renditions=[r.as_json() for r in ladder], hls_encrypted=spec.key_info_file is not None)
+
+
+async def _key_info(tools: Tools, job: TranscodeJobV1, work: Path) -> str | None:
+    if not job.hls_encryption:
+        return None
+    if tools.keys is None:
+        raise PermanentFailure("HLS encryption is not configured: set HLS_KEY_ENCRYPTION_SECRET")
+    key = await tools.keys.ensure(job.tenant_id, job.video_id)
+    if key is None:
+        raise VideoGone(f"video {job.video_id} was deleted")
+    uri = tools.settings.hls_key_base_url.rstrip("/") + key_path(job.video_id)
+    return str(key_info(work, key, uri))
