@@ -59,6 +59,29 @@ def make_tenant(db: asyncpg.Pool) -> Callable[[], Awaitable[Tenant]]:
     return _make
 
 
+def wait_for_line(process: subprocess.Popen[bytes], log_path: Path, marker: bytes,
+                  what: str, timeout: float) -> None:
+    """Block until ``marker`` appears in the process's log; fail with the log's tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited: {log_path.read_text()[-3000:]}")
+        if marker in log_path.read_bytes():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"{what} not ready: {log_path.read_text()[-3000:]}")
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
+    """SIGTERM and wait (the process shuts down cleanly); SIGKILL if it does not."""
+    process.terminate()
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
 class AgentsWorker:
     """A real ``python -m agents`` process on the test stack, stopped gracefully."""
 
@@ -72,23 +95,12 @@ class AgentsWorker:
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         """Block until Faust reports the worker ready (partitions assigned, recovery done)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"agents worker exited: {self.log_path.read_text()[-3000:]}")
-            if b"Worker ready" in self.log_path.read_bytes():
-                return
-            time.sleep(0.2)
-        raise TimeoutError(f"agents worker not ready: {self.log_path.read_text()[-3000:]}")
+        wait_for_line(self.process, self.log_path, b"Worker ready", "agents worker", timeout)
 
     def stop(self) -> int:
         """SIGTERM, then wait: Faust commits offsets and closes cleanly."""
-        self.process.terminate()
         try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+            return terminate(self.process)
         finally:
             self._log.close()
 
@@ -160,13 +172,10 @@ class GatewayProcess:
 
     def stop(self) -> None:
         """SIGTERM and wait."""
-        self.process.terminate()
         try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
+            terminate(self.process, timeout=20)
+        finally:
+            self._log.close()
 
 
 @pytest.fixture(scope="module")
@@ -229,15 +238,9 @@ class TranscoderWorker:
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Block until the worker's consumer has started."""
-        deadline = time.monotonic() + timeout
         assert self.process is not None
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"transcoder exited: {self.log_path.read_text()[-3000:]}")
-            if b"transcoder waiting for jobs" in self.log_path.read_bytes():
-                return
-            time.sleep(0.1)
-        raise TimeoutError(f"transcoder not ready: {self.log_path.read_text()[-3000:]}")
+        wait_for_line(self.process, self.log_path, b"transcoder waiting for jobs", "transcoder",
+                      timeout)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, no commit, as a crash."""
@@ -248,12 +251,7 @@ class TranscoderWorker:
     def stop(self) -> int:
         """SIGTERM, then wait: running jobs are cancelled, not committed."""
         assert self.process is not None
-        self.process.terminate()
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        return terminate(self.process)
 
 
 @pytest.fixture(scope="session")
