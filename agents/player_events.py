@@ -18,7 +18,6 @@ from config.settings import Settings
 from policy.player_events import decode_state, encode_state, step
 from streams import codecs, topics
 from streams.app import faust_topic
-from streams.exceptions import DecodeError
 from streams.schemas import AuditEventV1, PlaybackEventV1, SessionCommandV1
 
 log = logging.getLogger(__name__)
@@ -38,10 +37,8 @@ def register(app: faust.App, settings: Settings) -> Any:
     @app.agent(events, name="player-events", concurrency=1)
     async def player_events(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            try:
-                e = codecs.decode(event.value, PlaybackEventV1)
-            except DecodeError as exc:
-                log.error("dropping undecodable player event", extra={"reason": str(exc)})
+            e = codecs.decode_or_log(event.value, PlaybackEventV1, log)
+            if e is None:
                 continue
             key = event.key
             result = step(decode_state(table.get(key)), e)

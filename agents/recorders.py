@@ -17,7 +17,6 @@ from config.settings import Settings
 from storage.db import create_pool
 from streams import codecs
 from streams.app import faust_topic
-from streams.exceptions import DecodeError
 from streams.topics import TopicSpec
 
 log = logging.getLogger(__name__)
@@ -30,14 +29,8 @@ BATCH_WITHIN_SECONDS = 0.2  # the longest a message waits for its batch to fill
 
 def decode_batch(raw_values: Sequence[bytes], schema: type[T]) -> list[T]:
     """Decode a batch, dropping (and logging) values that do not match the schema."""
-    out = []
-    for raw in raw_values:
-        try:
-            out.append(codecs.decode(raw, schema))
-        except DecodeError as exc:
-            # Only our services produce here: a bad value is a bug to see, not to retry forever.
-            log.error("dropping undecodable message", extra={"reason": str(exc)})
-    return out
+    decoded = (codecs.decode_or_log(raw, schema, log) for raw in raw_values)
+    return [value for value in decoded if value is not None]
 
 
 def register_recorder(app: faust.App, settings: Settings, spec: TopicSpec, name: str,

@@ -22,7 +22,6 @@ from storage.cache import create_redis
 from storage.live_sessions import LiveSessions
 from streams import codecs, topics
 from streams.app import faust_topic
-from streams.exceptions import DecodeError
 from streams.schemas import SessionCommandV1
 
 log = logging.getLogger(__name__)
@@ -63,10 +62,8 @@ def register(app: faust.App, settings: Settings) -> Any:
         live = LiveSessions(redis)
         try:
             async for event in stream.events():
-                try:
-                    cmd = codecs.decode(event.value, SessionCommandV1)
-                except DecodeError as exc:
-                    log.error("dropping undecodable session command", extra={"reason": str(exc)})
+                cmd = codecs.decode_or_log(event.value, SessionCommandV1, log)
+                if cmd is None:
                     continue
                 key = event.key
                 decision = decide(cmd, decode_state(table.get(key)))

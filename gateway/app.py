@@ -79,6 +79,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.AUTHENTICATOR] = Authenticator(settings)
     app[keys.TENANT_IDS] = TenantIds()
     app[keys.CDN_SIGNER] = signer_from_settings(settings)
+    app[keys.PLAYBACK_KEYS] = settings.playback_keys()
     app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher,
                             _session_client, background.outbox_relay, background.object_deletions])
     health.setup_routes(app)

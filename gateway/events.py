@@ -90,11 +90,10 @@ def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
 async def post_events(request: web.Request) -> web.Response:
     """Accept a batch of player events; 200 ``{"stored": n}`` once Kafka has them all."""
     app = request.app
-    settings = app[keys.SETTINGS]
     video_id = int(request.match_info["video_id"])
     batch = await read_body(request, EventBatchIn)
     now = time.time()
-    claims = playback_tokens.verify(batch.token, settings.playback_keys(), now=now)
+    claims = playback_tokens.verify(batch.token, app[keys.PLAYBACK_KEYS], now=now)
     if claims.video_id != video_id:
         raise Unauthorized("video_mismatch")
     # A beacon cannot send Authorization: the playback token alone then identifies the user.

@@ -36,7 +36,7 @@ async def hls_key(request: web.Request) -> web.Response:
     if not token:
         raise Unauthorized("playback_token_required")
     now = time.time()
-    claims = playback_tokens.verify(token, settings.playback_keys(), now=now)
+    claims = playback_tokens.verify(token, app[keys.PLAYBACK_KEYS], now=now)
     if claims.video_id != video_id:
         raise Unauthorized("video_mismatch")
     header = request.headers.get("Authorization")

@@ -30,6 +30,8 @@ OBJECTS = web.AppKey("objects", ObjectStore)
 PUBLISHER = web.AppKey("publisher", Publisher)
 OUTBOX_WAKE = web.AppKey("outbox_wake", asyncio.Event)
 DELETIONS_WAKE = web.AppKey("deletions_wake", asyncio.Event)
+# Parsed (and for the derived key, HMAC-computed) once: every event and heartbeat uses them.
+PLAYBACK_KEYS = web.AppKey("playback_keys", list)
 SESSIONS = web.AppKey("sessions", SessionClient)
 LIVE = web.AppKey("live", LiveSessions)
 CDN_SIGNER = web.AppKey("cdn_signer", CookieSigner | None)

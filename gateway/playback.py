@@ -84,7 +84,7 @@ def _play_url(request: web.Request, ctx: PlayContext) -> str:
 def _granted(request: web.Request, claims: playback_tokens.PlaybackClaims, ctx: PlayContext,
              tenant: TenantSettings, now: float) -> web.Response:
     ttl = tenant.playback_ttl_seconds
-    token = playback_tokens.sign(claims, request.app[keys.SETTINGS].playback_keys(), now=now,
+    token = playback_tokens.sign(claims, request.app[keys.PLAYBACK_KEYS], now=now,
                                  ttl_seconds=ttl)
     expires_at = int(now) + ttl
     body = PlayOut(token, claims.session_id, expires_at, claims.policy, _play_url(request, ctx))
@@ -130,7 +130,7 @@ async def play(request: web.Request) -> web.Response:
 async def _claims(request: web.Request, token: str, now: float,
                   check_video: bool = True) -> tuple[Caller, playback_tokens.PlaybackClaims]:
     who = await anyone(request)
-    claims = playback_tokens.verify(token, request.app[keys.SETTINGS].playback_keys(), now=now)
+    claims = playback_tokens.verify(token, request.app[keys.PLAYBACK_KEYS], now=now)
     if check_video and claims.video_id != row_id(request):
         raise Unauthorized("video_mismatch")
     if claims.user_id != who.principal.sub or claims.tenant != who.tenant:

@@ -19,7 +19,6 @@ from aiokafka.errors import KafkaError
 
 from config.settings import Settings
 from streams import codecs, topics
-from streams.exceptions import DecodeError
 from streams.schemas import TranscodeJobV1
 
 log = logging.getLogger(__name__)
@@ -32,10 +31,8 @@ JobHandler = Callable[[TranscodeJobV1], Awaitable[None]]
 async def _handle_until_done(consumer: AIOKafkaConsumer, tp: TopicPartition,
                              record: ConsumerRecord, handle: JobHandler) -> bool:
     """Handle one record, retrying infrastructure failures; False if ``tp`` was taken away."""
-    try:
-        job = codecs.decode(record.value, TranscodeJobV1)
-    except DecodeError as exc:
-        log.error("dropping undecodable job", extra={"reason": str(exc)})
+    job = codecs.decode_or_log(record.value, TranscodeJobV1, log)
+    if job is None:
         return True
     failures = 0
     while True:
