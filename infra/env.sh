@@ -12,7 +12,13 @@ VERSITYGW_VERSION=v1.7.0
 
 case "$PROFILE" in
   run)  KAFKA_PORT=9092;  KAFKA_CONTROLLER_PORT=9093;  PG_PORT=5433;  REDIS_PORT=6380;  S3_PORT=7070;  GW_PORT=8080 ;;
-  test) KAFKA_PORT=19092; KAFKA_CONTROLLER_PORT=19093; PG_PORT=15433; REDIS_PORT=16380; S3_PORT=17070; GW_PORT=18080 ;;
+  # STACK_SLOT (1-5, default 1) shifts the test ports by 10000s so that several checkouts can
+  # each run their own test stack on one machine: slot 1 = 19092, 15433, ...; slot 2 = 29092, ...
+  test) SLOT=${STACK_SLOT:-1}
+        case "$SLOT" in [1-5]) ;; *) echo "STACK_SLOT=$SLOT: use 1-5" >&2; return 2 ;; esac
+        KAFKA_PORT=$((SLOT*10000+9092)); KAFKA_CONTROLLER_PORT=$((SLOT*10000+9093))
+        PG_PORT=$((SLOT*10000+5433)); REDIS_PORT=$((SLOT*10000+6380)); S3_PORT=$((SLOT*10000+7070))
+        GW_PORT=$((SLOT*10000+8080)) ;;
   *) echo "unknown PROFILE=$PROFILE (run|test)" >&2; return 2 ;;
 esac
 
