@@ -2,7 +2,8 @@
 
 Keyed like the playback-events stream (``{tenant}:{user_id}``), so its table holds each user's
 violation tracks and watch coverage. Per event: decide (pure, :mod:`policy.player_events`) ->
-table write -> audit, violation, revoke and progress messages.
+table write -> violation, revoke and progress messages. The events themselves reach the audit
+trail without this agent (see :mod:`agents.recorders`); its verdicts follow as violations.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from config.settings import Settings
 from policy.player_events import decode_state, encode_state, step
 from streams import codecs, topics
 from streams.app import faust_topic
-from streams.schemas import AuditEventV1, PlaybackEventV1, SessionCommandV1
+from streams.schemas import PlaybackEventV1, SessionCommandV1
 
 log = logging.getLogger(__name__)
 TABLE_NAME = "player-state"
@@ -27,7 +28,6 @@ TABLE_NAME = "player-state"
 def register(app: faust.App, settings: Settings) -> Any:
     """Attach the player-events agent and its table to ``app``."""
     events = faust_topic(app, topics.PLAYBACK_EVENTS, settings)
-    audit = faust_topic(app, topics.AUDIT_EVENTS, settings)
     violations = faust_topic(app, topics.VIOLATIONS, settings)
     progress = faust_topic(app, topics.PROGRESS, settings)
     commands = faust_topic(app, topics.SESSION_COMMANDS, settings)
@@ -43,8 +43,6 @@ def register(app: faust.App, settings: Settings) -> Any:
             key = event.key
             result = step(decode_state(table.get(key)), e)
             table[key] = encode_state(result.state)
-            await audit.send(key=key, value=codecs.encode(AuditEventV1(
-                e, result.verdict.violated, result.verdict.reason)))
             if result.violation is not None:
                 await violations.send(key=key, value=codecs.encode(result.violation))
             if result.revoke:

@@ -3,7 +3,8 @@
     set -a; PROFILE=test; . infra/env.sh; set +a      # the test stack must be up
     .venv/bin/python bench/events_bench.py [--batches 2000] [--concurrency 32]
 
-Real processes: one ``python -m agents`` worker, one then two ``python -m gateway`` processes,
+Real processes: one ``python -m agents`` worker, the ``python -m agents.recorders`` process,
+one then two ``python -m gateway`` processes,
 and, as the ceiling, ``bench/bare_endpoint.py`` (aiohttp parsing the same JSON, nothing else).
 Batches of 10 events from 50 live playback sessions. Lag is ``stored_at - received_at`` of the
 audit rows (PostgreSQL clock vs the gateway's, same host).
@@ -32,7 +33,7 @@ from config.settings import Settings, load_settings  # noqa: E402
 from gateway import playback_tokens as pt  # noqa: E402
 from storage.cache import create_redis  # noqa: E402
 from storage.live_sessions import LiveSessions  # noqa: E402
-from tests.conftest import AgentsWorker, GatewayProcess  # noqa: E402
+from tests.conftest import AgentsWorker, GatewayProcess, RecorderProcess  # noqa: E402
 
 SESSIONS = 50
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,11 @@ async def scenario(settings: Settings, name: str, urls: list[str], batches: int,
                    concurrency: int, audited: bool, rate: float = 0.0) -> Row:
     run = uuid.uuid4().hex[:8]
     toks = await tokens(settings, run)
-    await load(urls, toks, min(200, batches), concurrency)  # warm-up, not measured
+    warm_up = min(200, batches)
+    await load(urls, toks, warm_up, concurrency)  # warm-up, not measured
+    if audited:
+        # Start from an idle pipeline: the warm-up's backlog is not the measured run's lag.
+        await lag(settings, run, warm_up * 10)
     run = uuid.uuid4().hex[:8]
     toks = await tokens(settings, run)
     achieved, latencies, failures = await load(urls, toks, batches, concurrency, rate)
@@ -158,6 +163,7 @@ async def main() -> None:
     settings = load_settings(os.environ)
     tmp = Path(tempfile.mkdtemp(prefix="events-bench-"))
     worker = AgentsWorker(tmp / "agents.log")
+    recorders = RecorderProcess(tmp / "recorders.log")
     gateways = [GatewayProcess(free_port(), tmp / f"gw{i}.log") for i in range(2)]
     bare_port = free_port()
     bare = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare_endpoint.py"),
@@ -165,6 +171,7 @@ async def main() -> None:
     rows = []
     try:
         worker.wait_ready()
+        recorders.wait_ready()
         for g in gateways:
             g.wait_ready()
         path = "/api/v1/media/videos/7/events/"
@@ -193,6 +200,7 @@ async def main() -> None:
         for g in gateways:
             g.stop()
         worker.stop()
+        recorders.stop()
     print_rows(rows)
 
 

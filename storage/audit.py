@@ -9,18 +9,36 @@ from typing import Any
 
 import asyncpg
 
-from streams.schemas import AuditEventV1, PlaybackEventV1
+from streams.schemas import PlaybackEventV1, ViolationV1
 
-# unnest() turns column arrays into rows: one round trip for the whole batch.
-_INSERT = """
+# unnest() turns column arrays into rows: one round trip for the whole batch. The event and its
+# verdict arrive on two topics, in either order: each write fills in only its own columns.
+_INSERT_EVENTS = """
 INSERT INTO playback_events (
     id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type,
-    event_payload, policy_snapshot, violated, violation_reason, occurred_at, received_at)
+    event_payload, policy_snapshot, occurred_at, received_at)
 SELECT * FROM unnest(
     $1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[],
-    $8::jsonb[], $9::jsonb[], $10::boolean[], $11::text[], $12::timestamptz[],
-    $13::timestamptz[])
-ON CONFLICT (id) DO NOTHING
+    $8::jsonb[], $9::jsonb[], $10::timestamptz[], $11::timestamptz[])
+ON CONFLICT (id) DO UPDATE SET
+    event_payload = EXCLUDED.event_payload, policy_snapshot = EXCLUDED.policy_snapshot,
+    received_at = EXCLUDED.received_at
+WHERE playback_events.received_at IS DISTINCT FROM EXCLUDED.received_at
+"""
+
+# A verdict whose event is not stored yet makes the row from what the violation carries; the
+# event fills in its payload, policy and receive time when it comes.
+_INSERT_VERDICTS = """
+INSERT INTO playback_events (
+    id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type,
+    violated, violation_reason, occurred_at, received_at)
+SELECT id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type, true, reason,
+       occurred_at, occurred_at
+FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
+            $7::text[], $8::text[], $9::timestamptz[])
+     AS v(id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type, reason,
+          occurred_at)
+ON CONFLICT (id) DO UPDATE SET violated = true, violation_reason = EXCLUDED.violation_reason
 """
 
 
@@ -28,34 +46,31 @@ def _ts(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
-class PlaybackEventRepository:
-    """Writes audit rows; a redelivered event (same id) is stored once."""
-
-    def __init__(self, pool: asyncpg.Pool | asyncpg.Connection) -> None:
-        self._pool = pool
-
-    async def insert_many(self, events: Sequence[PlaybackEventV1],
-                          verdicts: Sequence[tuple[bool, str]] | None = None) -> int:
-        """Insert events with their (violated, reason) verdicts; return rows newly stored."""
-        if not events:
-            return 0
-        verdicts = verdicts or [(False, "")] * len(events)
-        status = await self._pool.execute(
-            _INSERT,
-            [e.event_id for e in events], [e.tenant_id for e in events],
-            [e.video_id for e in events], [e.enrollment_id for e in events],
-            [e.session_id for e in events], [e.user_id for e in events],
-            [e.event_type for e in events], [e.payload for e in events],
-            [e.policy for e in events], [v[0] for v in verdicts], [v[1] for v in verdicts],
-            [_ts(e.occurred_at) for e in events], [_ts(e.received_at) for e in events],
-        )
-        return int(status.rsplit(" ", 1)[-1])
+async def record_events(conn: asyncpg.Connection, events: Sequence[PlaybackEventV1]) -> None:
+    """Store accepted events (within the caller's transaction); replays are no-ops."""
+    if not events:
+        return
+    await conn.execute(
+        _INSERT_EVENTS,
+        [e.event_id for e in events], [e.tenant_id for e in events],
+        [e.video_id for e in events], [e.enrollment_id for e in events],
+        [e.session_id for e in events], [e.user_id for e in events],
+        [e.event_type for e in events], [e.payload for e in events],
+        [e.policy for e in events], [_ts(e.occurred_at) for e in events],
+        [_ts(e.received_at) for e in events])
 
 
-async def write_audit(conn: asyncpg.Connection, judged: Sequence[AuditEventV1]) -> None:
-    """Store judged events (within the caller's transaction); replays are no-ops."""
-    await PlaybackEventRepository(conn).insert_many(
-        [j.event for j in judged], [(j.violated, j.violation_reason) for j in judged])
+async def record_verdicts(conn: asyncpg.Connection, violations: Sequence[ViolationV1]) -> None:
+    """Mark events as violations (within the caller's transaction); replays are no-ops."""
+    if not violations:
+        return
+    await conn.execute(
+        _INSERT_VERDICTS,
+        [v.event_id for v in violations], [v.tenant_id for v in violations],
+        [v.video_id for v in violations], [v.enrollment_id for v in violations],
+        [v.session_id for v in violations], [v.user_id for v in violations],
+        [v.event_type for v in violations], [v.reason for v in violations],
+        [_ts(v.occurred_at) for v in violations])
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,16 +36,6 @@ class PlaybackEventV1:
 
 
 @dataclass(frozen=True, slots=True)
-class AuditEventV1:
-    """A player event with its violation verdict (topic ``lecturecast.audit-events.v1``)."""
-
-    event: PlaybackEventV1
-    violated: bool
-    violation_reason: str = ""
-    schema: str = "audit_event.v1"
-
-
-@dataclass(frozen=True, slots=True)
 class ViolationV1:
     """A player event that broke the policy (topic ``lecturecast.violations.v1``)."""
 

@@ -100,15 +100,6 @@ SESSION_LIFECYCLE = TopicSpec(
     "revoked, and rejected plays with their reason. Recorded in PostgreSQL by the agents.",
 )
 
-AUDIT_EVENTS = TopicSpec(
-    name="lecturecast.audit-events.v1",
-    key="{tenant}:{user_id}",
-    schema=schemas.AuditEventV1,
-    retention_ms=7 * DAY_MS,
-    description="Every player event with its violation verdict, as judged by the player-events "
-    "agent; the audit agent writes it to PostgreSQL playback_events.",
-)
-
 VIOLATIONS = TopicSpec(
     name="lecturecast.violations.v1",
     key="{tenant}:{user_id}",
@@ -129,7 +120,7 @@ PROGRESS = TopicSpec(
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     PLAYBACK_EVENTS, TRANSCODE_REQUESTS, TRANSCODE_JOBS, SESSION_COMMANDS, SESSION_LIFECYCLE,
-    AUDIT_EVENTS, VIOLATIONS, PROGRESS, TRANSCODE_RESULTS,
+    VIOLATIONS, PROGRESS, TRANSCODE_RESULTS,
 )
 
 REPLY_RETENTION_MS = 3600 * 1000

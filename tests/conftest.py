@@ -105,9 +105,44 @@ class AgentsWorker:
             self._log.close()
 
 
+class RecorderProcess:
+    """A real ``python -m agents.recorders`` process: topics to PostgreSQL rows."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "agents.recorders"], cwd=ROOT, stdout=self._log,
+            stderr=subprocess.STDOUT, env={**os.environ, "LOG_JSON": "false"})
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until the consumer has its partitions."""
+        wait_for_line(self.process, self.log_path, b"recorders ready", "recorders", timeout)
+
+    def stop(self) -> int:
+        """SIGTERM, then wait: the batch in hand is written and committed first."""
+        try:
+            return terminate(self.process)
+        finally:
+            self._log.close()
+
+
 @pytest.fixture(scope="session")
-def agents_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentsWorker]:
-    """One agents worker for the whole session (a Faust start costs seconds)."""
+def recorders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecorderProcess]:
+    """The recorders for the whole session (audit, progress and session rows)."""
+    process = RecorderProcess(tmp_path_factory.mktemp("recorders") / "recorders.log")
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def agents_worker(recorders: RecorderProcess, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[AgentsWorker]:
+    """One agents worker for the whole session (a Faust start costs seconds), with the
+    recorders that store what its agents emit."""
     worker = AgentsWorker(tmp_path_factory.mktemp("agents") / "worker.log")
     try:
         worker.wait_ready()

@@ -1,4 +1,5 @@
-"""N accepted events give exactly N audit rows, even with a worker killed and restarted."""
+"""N accepted events give exactly N audit rows, even with a Faust worker or a recorder process
+killed and restarted while the events arrive."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import signal
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -13,7 +15,7 @@ import asyncpg
 import pytest
 
 from gateway import playback_tokens as pt
-from tests.conftest import AgentsWorker
+from tests.conftest import AgentsWorker, RecorderProcess
 from tests.http.test_events import open_session
 
 pytestmark = pytest.mark.stack
@@ -21,13 +23,10 @@ USERS = 20
 BATCHES = 15  # per user, 10 events each
 
 
-async def test_every_accepted_event_is_audited_once_across_a_worker_crash(
-        settings: Any, db: asyncpg.Pool, two_gateways: list[Any], agents_worker: AgentsWorker,
-        tmp_path_factory: pytest.TempPathFactory) -> None:
-    victim = AgentsWorker(tmp_path_factory.mktemp("avictim") / "worker.log",
-                          extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("av"))})
-    victim.wait_ready()
-    run = uuid.uuid4().hex[:8]
+async def load_with_chaos(settings: Any, gateways: list[Any], run: str,
+                          chaos: Callable[[], Awaitable[None]]) -> int:
+    """Post USERS x BATCHES batches through both gateways while ``chaos`` runs; return the
+    number of events the gateways accepted."""
     tokens = []
     for u in range(USERS):
         session = f"audit-{run}-{u}"
@@ -43,35 +42,80 @@ async def test_every_accepted_event_is_audited_once_across_a_worker_crash(
             for b in range(BATCHES):
                 events = [{"type": "position", "payload": {"position": b * 10 + i},
                            "occurred_at": time.time()} for i in range(10)]
-                url = f"{two_gateways[(u + b) % 2].url}/api/v1/media/videos/7/events/"
+                url = f"{gateways[(u + b) % 2].url}/api/v1/media/videos/7/events/"
                 async with http.post(url, json={"token": tokens[u], "events": events,
                                                 "batch_id": f"{b}"}) as resp:
                     assert resp.status == 200, await resp.text()
                     accepted += (await resp.json())["stored"]
                 await asyncio.sleep(0.05)
 
-        async def chaos() -> AgentsWorker:
-            await asyncio.sleep(0.5)
-            victim.process.send_signal(signal.SIGKILL)
-            victim.process.wait()
-            await asyncio.sleep(1.0)
-            return AgentsWorker(tmp_path_factory.mktemp("arestart") / "worker.log",
-                                extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("ar"))})
+        await asyncio.gather(chaos(), *(user(u) for u in range(USERS)))
+    return accepted
 
-        results = await asyncio.gather(chaos(), *(user(u) for u in range(USERS)))
-    restarted: AgentsWorker = results[0]
+
+async def assert_stored_once(db: asyncpg.Pool, run: str, accepted: int) -> None:
+    """Wait for the audit rows of ``run``; there must be exactly ``accepted``, all distinct."""
+    deadline = time.monotonic() + 90
+    while True:
+        stored = await db.fetchval(
+            "SELECT count(*) FROM playback_events WHERE session_id LIKE $1", f"audit-{run}-%")
+        if stored >= accepted or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    distinct = await db.fetchval(
+        "SELECT count(DISTINCT id) FROM playback_events WHERE session_id LIKE $1",
+        f"audit-{run}-%")
+    assert (stored, distinct) == (accepted, accepted)
+
+
+async def test_every_accepted_event_is_audited_once_across_a_worker_crash(
+        settings: Any, db: asyncpg.Pool, two_gateways: list[Any], agents_worker: AgentsWorker,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    victim = AgentsWorker(tmp_path_factory.mktemp("avictim") / "worker.log",
+                          extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("av"))})
+    victim.wait_ready()
+    restarted: list[AgentsWorker] = []
+
+    async def chaos() -> None:
+        await asyncio.sleep(0.5)
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait()
+        await asyncio.sleep(1.0)
+        restarted.append(AgentsWorker(
+            tmp_path_factory.mktemp("arestart") / "worker.log",
+            extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("ar"))}))
+
+    run = uuid.uuid4().hex[:8]
     try:
+        accepted = await load_with_chaos(settings, two_gateways, run, chaos)
         assert accepted == USERS * BATCHES * 10
-        deadline = time.monotonic() + 90
-        while True:
-            stored = await db.fetchval(
-                "SELECT count(*) FROM playback_events WHERE session_id LIKE $1", f"audit-{run}-%")
-            if stored >= accepted or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.5)
-        distinct = await db.fetchval(
-            "SELECT count(DISTINCT id) FROM playback_events WHERE session_id LIKE $1",
-            f"audit-{run}-%")
-        assert (stored, distinct) == (accepted, accepted)
+        await assert_stored_once(db, run, accepted)
     finally:
-        restarted.stop()
+        for worker in restarted:
+            worker.stop()
+
+
+async def test_every_accepted_event_is_audited_once_across_a_recorder_crash(
+        settings: Any, db: asyncpg.Pool, two_gateways: list[Any], agents_worker: AgentsWorker,
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    # A second recorder in the group takes half the partitions; it dies mid-batch (SIGKILL:
+    # written perhaps, never committed) and a new one takes over its partitions.
+    victim = RecorderProcess(tmp_path_factory.mktemp("rvictim") / "recorders.log")
+    victim.wait_ready()
+    restarted: list[RecorderProcess] = []
+
+    async def chaos() -> None:
+        await asyncio.sleep(1.0)
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait()
+        await asyncio.sleep(0.5)
+        restarted.append(RecorderProcess(tmp_path_factory.mktemp("rr") / "recorders.log"))
+
+    run = uuid.uuid4().hex[:8]
+    try:
+        accepted = await load_with_chaos(settings, two_gateways, run, chaos)
+        assert accepted == USERS * BATCHES * 10
+        await assert_stored_once(db, run, accepted)
+    finally:
+        for process in restarted:
+            process.stop()
