@@ -57,6 +57,17 @@ def _event_id(claims: playback_tokens.PlaybackClaims, batch_id: str, index: int)
     return str(uuid.uuid4())
 
 
+def _has_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL character anywhere (PostgreSQL's jsonb refuses it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
                  now: float) -> list[PlaybackEventV1]:
     """Validate and normalise a batch; :class:`BadRequest` names the first bad event."""
@@ -73,6 +84,9 @@ def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
         except UnknownEventType as exc:
             raise BadRequest(f"events[{index}]: {exc}; accepted: "
                              f"{', '.join(accepted_types())}.") from exc
+        if _has_nul(payload):
+            # Accepted, it could never be stored: refuse it now rather than lose it later.
+            raise BadRequest(f"events[{index}]: payload must not contain NUL characters.")
         occurred = now if event.occurred_at is None else event.occurred_at
         if not math.isfinite(occurred) or occurred <= 0:
             raise BadRequest(f"events[{index}]: occurred_at must be epoch seconds.")

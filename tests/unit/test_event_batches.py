@@ -42,6 +42,8 @@ def test_a_retried_batch_gets_the_same_event_ids() -> None:
     ([EventIn("pause"), EventIn("jump")], "events[1]: unknown event type 'jump'"),
     ([EventIn("pause", -1.0)], "events[0]: occurred_at"),
     ([EventIn("pause", float("nan"))], "events[0]: occurred_at"),
+    ([EventIn("pause"), EventIn("pause", None, {"note": "a\x00b"})], "events[1]: payload must"),
+    ([EventIn("pause", None, {"a": [{"b\x00": 1}]})], "events[0]: payload must not contain NUL"),
 ])
 def test_bad_batches_are_refused_with_a_reason(events: list[EventIn], reason: str) -> None:
     with pytest.raises(BadRequest) as caught:
