@@ -83,13 +83,18 @@ def terminate(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
 
 
 class AgentsWorker:
-    """A real ``python -m agents`` process on the test stack, stopped gracefully."""
+    """A real Faust worker process on the test stack, stopped gracefully.
 
-    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+    ``module`` is ``agents`` (the session agents) or ``agents.dispatch_worker`` (transcode
+    dispatch, its own app).
+    """
+
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None,
+                 module: str = "agents") -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agents"], cwd=ROOT, stdout=self._log,
+            [sys.executable, "-m", module], cwd=ROOT, stdout=self._log,
             stderr=subprocess.STDOUT, env={**os.environ, "LOG_JSON": "false", **(extra_env or {})},
         )
 
@@ -109,6 +114,18 @@ class AgentsWorker:
 def agents_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentsWorker]:
     """One agents worker for the whole session (a Faust start costs seconds)."""
     worker = AgentsWorker(tmp_path_factory.mktemp("agents") / "worker.log")
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def dispatch_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentsWorker]:
+    """One transcode dispatch worker (its own Faust app and process) for the whole session."""
+    worker = AgentsWorker(tmp_path_factory.mktemp("dispatch") / "worker.log",
+                          module="agents.dispatch_worker")
     try:
         worker.wait_ready()
         yield worker

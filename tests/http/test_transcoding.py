@@ -31,8 +31,8 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(autouse=True)
-def _workers(agents_worker, transcoder_worker) -> None:
-    """Every test here needs the dispatch agent and a transcoder worker."""
+def _workers(agents_worker, dispatch_worker, transcoder_worker) -> None:
+    """Every test here needs the dispatch agent, a transcoder worker and (to play) the agents."""
 
 
 async def ready_video(api: TestClient, db: asyncpg.Pool, room: Classroom, tmp_path: Path,
