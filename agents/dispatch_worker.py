@@ -1,4 +1,4 @@
-"""``python -m agents.dispatch_worker``: the transcode dispatch agent in a Faust app of its own.
+"""``python -m agents.dispatch_worker``: transcode dispatch and its watchdog, in their own app.
 
 Its own application id (so its own consumer group, changelog and rebalances) and its own data
 directory: a long table recovery of the session agents once held transcode dispatch up for
@@ -11,7 +11,7 @@ import os
 
 import faust
 
-from agents import dispatch
+from agents import dispatch, watchdog
 from agents.worker import run_worker
 from config.entry import settings_or_exit
 from config.settings import Settings
@@ -33,6 +33,7 @@ def create_dispatch_app(settings: Settings) -> faust.App:
     app = create_faust_app(settings, app_id=dispatch_app_id(settings),
                            data_dir=dispatch_data_dir(settings))
     dispatch.register(app, settings)
+    watchdog.register(app, settings)
     return app
 
 
