@@ -231,9 +231,11 @@ def second_agents_worker(agents_worker: AgentsWorker, tmp_path_factory: pytest.T
 class TranscoderWorker:
     """A real ``python -m transcoder`` process on the test stack (killable, restartable)."""
 
-    def __init__(self, log_dir: Path, work_dir: Path) -> None:
+    def __init__(self, log_dir: Path, work_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.log_dir = log_dir
         self.work_dir = work_dir
+        self.extra_env = extra_env or {}
         self.starts = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
@@ -251,7 +253,7 @@ class TranscoderWorker:
                 [sys.executable, "-m", "transcoder"], cwd=ROOT, stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "LOG_JSON": "false",
-                     "TRANSCODER_WORK_DIR": str(self.work_dir)})
+                     "TRANSCODER_WORK_DIR": str(self.work_dir), **self.extra_env})
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Block until the worker's consumer has started."""

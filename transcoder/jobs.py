@@ -38,7 +38,11 @@ def classify(exc: Exception) -> tuple[str, bool]:
     if isinstance(exc, ffmpeg.FfmpegError):
         # A full disk is this machine's problem, not the file's.
         return str(exc), "No space left on device" in str(exc)
-    if isinstance(exc, (ObjectStoreError, OSError, asyncio.TimeoutError)):
+    if isinstance(exc, ObjectStoreError):
+        # Admins read this: name the operation, not the S3 endpoint's address (that is logged).
+        operation = str(exc).split(":", 1)[0]
+        return f"temporary failure: S3 request failed ({operation})", True
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
         return f"temporary failure: {exc}", True
     return f"internal error: {exc!r}", True
 
@@ -100,7 +104,8 @@ class JobHandler:
                 reason, retryable = classify(exc)
                 level = logging.ERROR if reason.startswith("internal") else logging.WARNING
                 log.log(level, "transcode failed", exc_info=level == logging.ERROR,
-                        extra={**fields, "reason": reason, "retryable": retryable})
+                        extra={**fields, "reason": reason, "retryable": retryable,
+                               "error": str(exc)})
                 await self._clear(job)
                 return reporter.result("failed", error_reason=reason[:MAX_REASON],
                                        retryable=retryable)
