@@ -110,6 +110,7 @@ def register(app: faust.App, settings: Settings) -> Any:
 
     @app.agent(source, name="dispatch", concurrency=1)
     async def dispatch(stream: faust.StreamT[bytes]) -> None:
+        """Requests and results of one video, in order: decide, apply, remember."""
         pool = await create_pool(settings, min_size=1, max_size=2)
         dispatcher = Dispatcher(TranscodeRows(pool), jobs, settings)
         try:

@@ -73,6 +73,7 @@ def register(app: faust.App, settings: Settings) -> Any:
     @app.timer(interval=policy.watchdog_interval(settings.transcode_stall_seconds),
                name="transcode-watchdog")
     async def transcode_watchdog() -> None:
+        """One scan; failures are logged and left to the next scan."""
         # A pool per scan (a scan a minute at most): nothing held between scans, nothing leaked.
         try:
             pool = await create_pool(settings, min_size=1, max_size=1)
