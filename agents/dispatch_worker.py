@@ -40,6 +40,9 @@ def create_dispatch_app(settings: Settings) -> faust.App:
 def main() -> int:
     """Load settings once and run the dispatch worker until SIGTERM/SIGINT."""
     settings = settings_or_exit("dispatch")
+    # Faust makes only the last level of its data dir; AGENTS_DATA_DIR may not exist yet when
+    # this process starts before (or without) the agents worker.
+    os.makedirs(dispatch_data_dir(settings), exist_ok=True)
     run_worker(create_dispatch_app(settings), settings)
     return 0
 

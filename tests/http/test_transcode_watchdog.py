@@ -24,6 +24,7 @@ from storage.transcode_watch import StalledTranscodes
 from streams import topics
 from streams.publisher import Publisher
 from streams.schemas import TranscodeResultV1
+from tests.conftest import AgentsWorker
 from tests.http.media_fixtures import build_classroom
 from tests.http.transcode_fixtures import (
     jobs_of, make_source, results_of, upload, wait_for_attempt, wait_for_status,
@@ -117,3 +118,36 @@ async def test_a_stalled_transcode_is_retried_and_one_that_keeps_stalling_fails(
     assert await results_of(settings, doomed, "ready") == []
     assert (await db.fetchrow("SELECT status FROM videos WHERE id = $1", doomed))["status"] == \
         "FAILED"
+
+
+async def test_the_dispatch_process_runs_the_watchdog_on_its_own(
+        api: TestClient, db: asyncpg.Pool, bearer, tenant_slug: str, settings: Settings,
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    room = await build_classroom(api, bearer, tenant_slug, students=0)
+    video = await upload(api, room, await make_source(tmp_path / "s.mp4", 640, 360, 3.0))
+    done = await wait_for_status(db, video["id"], {"READY", "FAILED"})
+    assert done.row["status"] == "READY", done.row["error_reason"]
+    first_job = done.row["transcode_job_id"]
+    # As if the READY result had been lost: PROCESSING, and quiet for a minute.
+    await db.execute(
+        """UPDATE videos SET status = 'PROCESSING',
+               transcode_heartbeat_at = now() - interval '60 seconds' WHERE id = $1""",
+        video["id"])
+    # A second dispatch worker whose threshold is short enough to scan every few seconds.
+    quick = AgentsWorker(tmp_path_factory.mktemp("quick-dispatch") / "worker.log",
+                         module="agents.dispatch_worker",
+                         extra_env={"AGENTS_DATA_DIR": str(tmp_path / "faust"),
+                                    "TRANSCODE_STALL_SECONDS": "30"})
+    try:
+        await asyncio.to_thread(quick.wait_ready)
+        row = await wait_for_attempt(db, video["id"], 2, timeout=60)
+        assert row["transcode_stalls"] == 1
+    finally:
+        quick.stop()
+    stalled = await results_of(settings, video["id"], "failed")
+    assert [(r["job_id"], r["retryable"], r["error_reason"]) for r in stalled] == [
+        (first_job, True, "transcode stalled: no progress for over 30 s")]
+    assert f"transcode of video {video['id']} stalled" in quick.log_path.read_text()
+    again = await wait_for_status(db, video["id"], {"READY", "FAILED"}, timeout=120,
+                                  min_progress=100)
+    assert again.row["status"] == "READY" and again.row["transcode_attempt"] == 2
