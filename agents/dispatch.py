@@ -62,6 +62,9 @@ class Dispatcher:
         if not source_key:
             log.info("video %s gone before its job was sent", video_id)
             return
+        if not await self.rows.job_sent(tenant_id, video_id, job_id, attempt):
+            log.info("video %s no longer PROCESSING; job %s not sent", video_id, job_id)
+            return
         tenant_settings = await self.rows.tenant_settings(self.settings.tenant_defaults,
                                                           tenant_id)
         job = TranscodeJobV1(job_id=job_id, tenant=tenant, tenant_id=tenant_id,
@@ -107,6 +110,7 @@ def register(app: faust.App, settings: Settings) -> Any:
 
     @app.agent(source, name="dispatch", concurrency=1)
     async def dispatch(stream: faust.StreamT[bytes]) -> None:
+        """Requests and results of one video, in order: decide, apply, remember."""
         pool = await create_pool(settings, min_size=1, max_size=2)
         dispatcher = Dispatcher(TranscodeRows(pool), jobs, settings)
         try:

@@ -112,6 +112,10 @@ class Settings:
     transcoder_timeout_factor: float = _setting(
         "TRANSCODER_TIMEOUT_FACTOR", 10.0, float,
         doc="ffmpeg is killed after 120 s plus this many times the source's duration")
+    transcode_stall_seconds: int = _setting(
+        "TRANSCODE_STALL_SECONDS", 600, _positive_int,
+        doc="A PROCESSING video whose transcode shows no sign of life (progress, heartbeat) for "
+            "this long is retried (3 attempts in all), then FAILED")
     hls_key_encryption_secret: str = _setting(
         "HLS_KEY_ENCRYPTION_SECRET", "", secret=True,
         doc="Secret that encrypts the per-video HLS AES keys at rest; derived from "

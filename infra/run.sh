@@ -33,6 +33,7 @@ start_process() {  # name, command...: run in the background, prefix its lines w
 "$PY" "$ROOT/infra/provision.py" --demo | tee "$STATE/demo.txt"
 start_process agents "$PY" -m agents
 start_process recorders "$PY" -m agents.recorders
+start_process dispatch "$PY" -m agents.dispatch_worker
 start_process transcoder "$PY" -m transcoder
 start_process gateway "$PY" -m gateway
 
@@ -51,6 +52,6 @@ cat <<MSG
 MSG
 # Stay in the foreground until a process exits or Ctrl-C; either way cleanup stops the rest.
 wait -n "$(cat "$PIDS/gateway.pid")" "$(cat "$PIDS/agents.pid")" "$(cat "$PIDS/recorders.pid")" \
-  "$(cat "$PIDS/transcoder.pid")"
+  "$(cat "$PIDS/dispatch.pid")" "$(cat "$PIDS/transcoder.pid")"
 log "a lecturecast process exited; stopping the rest"
 exit 1

@@ -5,6 +5,10 @@ The agent keeps one :class:`Tracking` per video (its stream and table are keyed
 sent). A crash in between replays the message against the old tracking, and every effect is
 idempotent: conditional updates, and job ids derived from the request (attempt 1) or the failed
 job (later attempts), so a replay publishes the *same* job again, which workers skip.
+
+The stall watchdog (:func:`on_stall_check`) decides from the video row alone: a PROCESSING
+video with no sign of life for ``TRANSCODE_STALL_SECONDS`` gets a ``failed`` (retryable) result
+for its current job, so the agent's own bounded retry sends the next attempt or fails it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from streams.schemas import TranscodeResultV1
 MAX_ATTEMPTS = 3
 BACKOFF_SECONDS = (0.0, 5.0, 20.0)  # waited before attempt 1, 2, 3
 MAX_SEEN_REQUESTS = 20
+MAX_STALLS = MAX_ATTEMPTS  # watchdog actions per request before it fails the video itself
+WATCHDOG_MAX_INTERVAL_SECONDS = 60.0
 _NAMESPACE = uuid.UUID("6f1e9c2a-3b7d-4c55-9a0e-8d2f4b6c1a73")
 STARTABLE = ("UPLOADED", "FAILED")
 
@@ -122,3 +128,58 @@ def encode_state(state: Tracking) -> bytes:
 def decode_state(raw: bytes | None) -> Tracking:
     """A video's tracking from table bytes (none yet: nothing in flight)."""
     return msgspec.json.decode(raw, type=Tracking) if raw else Tracking()
+
+
+class StallAction(str, Enum):
+    """What the watchdog does about a video."""
+
+    NONE = "none"  # alive, or not transcoding
+    RETRY = "retry"  # report the current attempt failed (retryable): the agent sends the next
+    FAIL = "fail"  # PROCESSING -> FAILED at once (no job to retry, or the agent never answered)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningTranscode:
+    """What a video row says about its transcode, for the stall watchdog."""
+
+    tenant: str
+    tenant_id: int
+    video_id: int
+    status: str
+    job_id: str  # the job the video waits for ("" when none is on record)
+    attempt: int
+    heartbeat_at: float  # epoch seconds of the last sign of life
+    stalls: int  # watchdog actions since the last transcode request
+
+
+@dataclass(frozen=True, slots=True)
+class StallDecision:
+    """The watchdog's decision about one video, with the reason a FAILED video shows."""
+
+    action: StallAction
+    reason: str = ""
+
+
+def watchdog_interval(stall_seconds: float) -> float:
+    """How often the watchdog scans: often enough to act within a quarter of the threshold."""
+    return max(1.0, min(WATCHDOG_MAX_INTERVAL_SECONDS, stall_seconds / 4))
+
+
+def on_stall_check(now: float, run: RunningTranscode, stall_seconds: float) -> StallDecision:
+    """Whether a video's transcode stalled (``now`` and the heartbeat in epoch seconds)."""
+    if run.status != "PROCESSING" or now - run.heartbeat_at < stall_seconds:
+        return StallDecision(StallAction.NONE)
+    reason = f"transcode stalled: no progress for over {stall_seconds:.0f} s"
+    if not run.job_id:
+        return StallDecision(StallAction.FAIL, f"{reason} (no job on record)")
+    if run.stalls >= MAX_STALLS:
+        # The agent should have failed it on the last report; don't rely on it forever.
+        return StallDecision(StallAction.FAIL, f"{reason} (gave up after {run.stalls} retries)")
+    return StallDecision(StallAction.RETRY, reason)
+
+
+def stall_result(run: RunningTranscode, reason: str, now: float) -> TranscodeResultV1:
+    """The ``failed`` result the watchdog reports for a stalled video's current job."""
+    return TranscodeResultV1(job_id=run.job_id, tenant=run.tenant, tenant_id=run.tenant_id,
+                             video_id=run.video_id, attempt=run.attempt, kind="failed", at=now,
+                             error_reason=reason, retryable=True)

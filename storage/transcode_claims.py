@@ -21,6 +21,7 @@ from storage.exceptions import StorageError
 LEASE_SECONDS = 10.0  # how long a dead worker's lease blocks the next one
 DONE_SECONDS = 8 * 24 * 3600  # longer than the jobs topic keeps a job (7 days)
 POLL_SECONDS = 0.5
+MARK_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
 
 # Renew or release only our own lease (compare-and-set on the holder's token).
 _RENEW = """if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -101,5 +102,17 @@ class TranscodeClaims:
         return bool(await self._redis.exists(done_key(job_id)))
 
     async def mark_done(self, job_id: str) -> None:
-        """Record that this job's result is published."""
-        await self._redis.set(done_key(job_id), b"1", ex=DONE_SECONDS)
+        """Record that this job's result is published, retrying until Redis has it.
+
+        Raising here would make the worker redo a job whose result is already out: a second
+        run clears the package prefix, which the first result may have just made READY.
+        """
+        failures = 0
+        while True:
+            try:
+                await self._redis.set(done_key(job_id), b"1", ex=DONE_SECONDS)
+                return
+            except redis.RedisError:
+                await asyncio.sleep(MARK_BACKOFF_SECONDS[min(failures,
+                                                             len(MARK_BACKOFF_SECONDS) - 1)])
+                failures += 1

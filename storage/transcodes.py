@@ -7,6 +7,7 @@ at least once) changes nothing: READY is reached once, and progress never goes b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,14 @@ from config.tenant_settings import TenantSettings, effective
 from storage.tenants import stored_settings
 
 MAX_PROGRESS_BEFORE_READY = 99  # 100 means READY
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentJob:
+    """A video's status and the transcode job it waits for ("" when none is on record)."""
+
+    status: str
+    job_id: str
 
 
 class TranscodeRows:
@@ -28,29 +37,57 @@ class TranscodeRows:
         return await self._pool.fetchval(
             "SELECT status FROM videos WHERE tenant_id = $1 AND id = $2", tenant_id, video_id)
 
+    async def current_job(self, tenant_id: int, video_id: int) -> CurrentJob | None:
+        """The video's status and current job, or None when it is gone."""
+        row = await self._pool.fetchrow(
+            "SELECT status, transcode_job_id FROM videos WHERE tenant_id = $1 AND id = $2",
+            tenant_id, video_id)
+        return CurrentJob(row["status"], row["transcode_job_id"]) if row else None
+
     async def source_key(self, tenant_id: int, video_id: int) -> str | None:
         """The S3 key of the video's uploaded source, or None when it is gone."""
         return await self._pool.fetchval(
             "SELECT file_key FROM videos WHERE tenant_id = $1 AND id = $2", tenant_id, video_id)
 
     async def start(self, tenant_id: int, video_id: int) -> bool:
-        """UPLOADED/FAILED -> PROCESSING with progress 0 (already PROCESSING: unchanged)."""
+        """UPLOADED/FAILED -> PROCESSING with progress 0 (already PROCESSING: unchanged).
+
+        A new start also gives the stall watchdog a fresh count.
+        """
         row = await self._pool.fetchval(
             """UPDATE videos SET status = 'PROCESSING', error_reason = '', updated_at = now(),
                    processing_progress = CASE WHEN status = 'PROCESSING'
-                                              THEN processing_progress ELSE 0 END
+                                              THEN processing_progress ELSE 0 END,
+                   transcode_stalls = CASE WHEN status = 'PROCESSING'
+                                           THEN transcode_stalls ELSE 0 END,
+                   transcode_heartbeat_at = now()
                WHERE tenant_id = $1 AND id = $2
                  AND status IN ('UPLOADED', 'FAILED', 'PROCESSING')
                RETURNING id""", tenant_id, video_id)
         return row is not None
 
+    async def job_sent(self, tenant_id: int, video_id: int, job_id: str, attempt: int) -> bool:
+        """Record the job a PROCESSING video now waits for; False if it is not PROCESSING.
+
+        Written before the job is published, so a worker that sees another job id knows its
+        job was superseded.
+        """
+        row = await self._pool.fetchval(
+            """UPDATE videos SET transcode_job_id = $3, transcode_attempt = $4,
+                   transcode_heartbeat_at = now()
+               WHERE tenant_id = $1 AND id = $2 AND status = 'PROCESSING'
+               RETURNING id""", tenant_id, video_id, job_id, attempt)
+        return row is not None
+
     async def progress(self, tenant_id: int, video_id: int, percent: int) -> None:
-        """Raise the progress of a PROCESSING video (never lowers it, never reaches 100)."""
+        """A sign of life of a PROCESSING video's job: raise its progress (never lowers it,
+        never reaches 100) and note the heartbeat for the stall watchdog."""
         value = max(0, min(int(percent), MAX_PROGRESS_BEFORE_READY))
         await self._pool.execute(
-            """UPDATE videos SET processing_progress = $3
-               WHERE tenant_id = $1 AND id = $2 AND status = 'PROCESSING'
-                 AND processing_progress < $3""", tenant_id, video_id, value)
+            """UPDATE videos SET processing_progress = GREATEST(processing_progress, $3),
+                   transcode_heartbeat_at = now()
+               WHERE tenant_id = $1 AND id = $2 AND status = 'PROCESSING'""",
+            tenant_id, video_id, value)
 
     async def ready(self, tenant_id: int, video_id: int, *, duration: float,
                     thumbnail_key: str, renditions: Sequence[dict[str, Any]]) -> bool:

@@ -8,19 +8,22 @@ from config.settings import Settings
 from streams.topics import TopicSpec
 
 
-def create_faust_app(settings: Settings) -> faust.App:
+def create_faust_app(settings: Settings, app_id: str | None = None,
+                     data_dir: str | None = None) -> faust.App:
     """A Faust app wired to our Kafka, with raw keys/values (our codecs decode them).
 
-    The worker's web server exposes table contents, so it is off unless a port is given, and
-    then bound to loopback only.
+    ``app_id`` (the consumer group, and the prefix of its changelog topics) and ``data_dir``
+    (its RocksDB stores) default to ``AGENTS_APP_ID`` and ``AGENTS_DATA_DIR``; a second app in
+    its own process needs both of its own. The worker's web server exposes table contents, so
+    it is off unless a port is given, and then bound to loopback only.
     """
     brokers = ";".join(f"kafka://{hp}" for hp in settings.kafka_bootstrap_servers.split(","))
     return faust.App(
-        settings.agents_app_id,
+        app_id or settings.agents_app_id,
         broker=brokers,
         autodiscover=False,
         store="rocksdb://",
-        datadir=settings.agents_data_dir,
+        datadir=data_dir or settings.agents_data_dir,
         topic_partitions=settings.kafka_partitions,
         topic_replication_factor=settings.kafka_replication_factor,
         key_serializer="raw",

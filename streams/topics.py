@@ -77,8 +77,9 @@ TRANSCODE_RESULTS = TopicSpec(
     schema=schemas.TranscodeResultV1,
     retention_ms=7 * DAY_MS,
     description="What the transcoder workers report about each job: progress while ffmpeg "
-    "runs, then ready (with the package's renditions) or failed (with the reason). The "
-    "dispatch agent applies them to the video rows.",
+    "runs, then ready (with the package's renditions) or failed (with the reason); and the "
+    "dispatch watchdog's failed report for a job that went quiet. The dispatch agent applies "
+    "them to the video rows.",
 )
 
 SESSION_COMMANDS = TopicSpec(

@@ -83,13 +83,18 @@ def terminate(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
 
 
 class AgentsWorker:
-    """A real ``python -m agents`` process on the test stack, stopped gracefully."""
+    """A real Faust worker process on the test stack, stopped gracefully.
 
-    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+    ``module`` is ``agents`` (the session agents) or ``agents.dispatch_worker`` (transcode
+    dispatch, its own app).
+    """
+
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None,
+                 module: str = "agents") -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agents"], cwd=ROOT, stdout=self._log,
+            [sys.executable, "-m", module], cwd=ROOT, stdout=self._log,
             stderr=subprocess.STDOUT, env={**os.environ, "LOG_JSON": "false", **(extra_env or {})},
         )
 
@@ -144,6 +149,18 @@ def agents_worker(recorders: RecorderProcess, tmp_path_factory: pytest.TempPathF
     """One agents worker for the whole session (a Faust start costs seconds), with the
     recorders that store what its agents emit."""
     worker = AgentsWorker(tmp_path_factory.mktemp("agents") / "worker.log")
+    try:
+        worker.wait_ready()
+        yield worker
+    finally:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def dispatch_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentsWorker]:
+    """One transcode dispatch worker (its own Faust app and process) for the whole session."""
+    worker = AgentsWorker(tmp_path_factory.mktemp("dispatch") / "worker.log",
+                          module="agents.dispatch_worker")
     try:
         worker.wait_ready()
         yield worker
@@ -249,9 +266,11 @@ def second_agents_worker(agents_worker: AgentsWorker, tmp_path_factory: pytest.T
 class TranscoderWorker:
     """A real ``python -m transcoder`` process on the test stack (killable, restartable)."""
 
-    def __init__(self, log_dir: Path, work_dir: Path) -> None:
+    def __init__(self, log_dir: Path, work_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.log_dir = log_dir
         self.work_dir = work_dir
+        self.extra_env = extra_env or {}
         self.starts = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.start()
@@ -269,7 +288,7 @@ class TranscoderWorker:
                 [sys.executable, "-m", "transcoder"], cwd=ROOT, stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "LOG_JSON": "false",
-                     "TRANSCODER_WORK_DIR": str(self.work_dir)})
+                     "TRANSCODER_WORK_DIR": str(self.work_dir), **self.extra_env})
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Block until the worker's consumer has started."""

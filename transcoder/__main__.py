@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -43,18 +44,20 @@ async def _serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     work = base_dir(settings.transcoder_work_dir)
     sweep_stale(work)  # what a SIGKILLed worker left on this machine
-    pool = await create_pool(settings, min_size=1, max_size=2 + settings.transcoder_concurrency)
-    redis = create_redis(settings)
-    publisher = await Publisher.start(settings, client_id=f"lecturecast-transcoder-{os.getpid()}")
-    try:
-        async with open_object_store(settings) as store:
-            tools = Tools(settings, store, TranscodeRows(pool), _hls_keys(settings, pool))
-            handler = JobHandler(tools, TranscodeClaims(redis), publisher, work)
-            await run_worker(settings, handler.handle, stop)
-    finally:
-        await publisher.stop()
-        await redis.aclose()
-        await pool.close()
+    # Each resource is closed on the way out, also when a later one fails to open.
+    async with contextlib.AsyncExitStack() as resources:
+        pool = await create_pool(settings, min_size=1,
+                                 max_size=2 + settings.transcoder_concurrency)
+        resources.push_async_callback(pool.close)
+        redis = create_redis(settings)
+        resources.push_async_callback(redis.aclose)
+        publisher = await Publisher.start(
+            settings, client_id=f"lecturecast-transcoder-{os.getpid()}")
+        resources.push_async_callback(publisher.stop)
+        store = await resources.enter_async_context(open_object_store(settings))
+        tools = Tools(settings, store, TranscodeRows(pool), _hls_keys(settings, pool))
+        handler = JobHandler(tools, TranscodeClaims(redis), publisher, work)
+        await run_worker(settings, handler.handle, stop)
 
 
 def main() -> int:

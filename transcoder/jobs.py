@@ -21,7 +21,7 @@ from storage.transcode_claims import Lease, LeaseLost, TranscodeClaims
 from streams.publisher import Publisher
 from streams.schemas import TranscodeJobV1, TranscodeResultV1
 from transcoder import ffmpeg
-from transcoder.pipeline import PermanentFailure, Tools, VideoGone, transcode
+from transcoder.pipeline import PermanentFailure, Superseded, Tools, VideoGone, transcode
 from transcoder.reporter import JobReporter
 from transcoder.workdir import job_dir
 
@@ -38,7 +38,11 @@ def classify(exc: Exception) -> tuple[str, bool]:
     if isinstance(exc, ffmpeg.FfmpegError):
         # A full disk is this machine's problem, not the file's.
         return str(exc), "No space left on device" in str(exc)
-    if isinstance(exc, (ObjectStoreError, OSError, asyncio.TimeoutError)):
+    if isinstance(exc, ObjectStoreError):
+        # Admins read this: name the operation, not the S3 endpoint's address (that is logged).
+        operation = str(exc).split(":", 1)[0]
+        return f"temporary failure: S3 request failed ({operation})", True
+    if isinstance(exc, (OSError, asyncio.TimeoutError)):
         return f"temporary failure: {exc}", True
     return f"internal error: {exc!r}", True
 
@@ -60,16 +64,22 @@ class JobHandler:
             if await self.claims.is_done(job.job_id):
                 log.info("job already done; skipped", extra=fields)
                 return
-            status = await self.tools.rows.status(job.tenant_id, job.video_id)
-            if status != "PROCESSING":
+            current = await self.tools.rows.current_job(job.tenant_id, job.video_id)
+            if current is None or current.status != "PROCESSING":
                 log.info("video not waiting for a transcode; job skipped",
-                         extra={**fields, "status": status})
+                         extra={**fields, "status": current and current.status})
                 return
-            wait = backoff_seconds(job.attempt)
-            if wait:
-                await asyncio.sleep(wait)
+            if current.job_id and current.job_id != job.job_id:
+                # A retry or the stall watchdog sent a later job: this one's result would be
+                # ignored, so don't spend a transcode on it.
+                log.info("job superseded; skipped", extra={**fields, "current": current.job_id})
+                return
             reporter = JobReporter(self.publisher, job)
-            outcome = await self._run(job, lease, reporter)
+            async with reporter.keeping_alive():
+                wait = backoff_seconds(job.attempt)
+                if wait:
+                    await asyncio.sleep(wait)
+                outcome = await self._run(job, lease, reporter)
             if outcome is not None:
                 await reporter.outcome(outcome)
             await self.claims.mark_done(job.job_id)
@@ -86,11 +96,16 @@ class JobHandler:
                 log.info("video deleted during its transcode; output removed", extra=fields)
                 await self._clear(job)
                 return None
+            except Superseded:
+                # The later job clears the prefix itself once it holds the lease we hold now.
+                log.info("job superseded during its transcode; stopped", extra=fields)
+                return None
             except Exception as exc:
                 reason, retryable = classify(exc)
                 level = logging.ERROR if reason.startswith("internal") else logging.WARNING
                 log.log(level, "transcode failed", exc_info=level == logging.ERROR,
-                        extra={**fields, "reason": reason, "retryable": retryable})
+                        extra={**fields, "reason": reason, "retryable": retryable,
+                               "error": str(exc)})
                 await self._clear(job)
                 return reporter.result("failed", error_reason=reason[:MAX_REASON],
                                        retryable=retryable)

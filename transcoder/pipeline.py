@@ -41,6 +41,10 @@ class VideoGone(Exception):
     """The video row was deleted while its transcode ran."""
 
 
+class Superseded(Exception):
+    """The video now waits for a later job (a retry or the watchdog sent one): stop here."""
+
+
 class PermanentFailure(Exception):
     """Another attempt would fail the same way; the message is the readable reason."""
 
@@ -73,8 +77,12 @@ def key_info(work: Path, key: bytes, uri: str) -> Path:
 
 
 async def _check_row(tools: Tools, job: TranscodeJobV1) -> None:
-    if await tools.rows.status(job.tenant_id, job.video_id) is None:
+    """Raise :class:`VideoGone` or :class:`Superseded` when this job should stop."""
+    current = await tools.rows.current_job(job.tenant_id, job.video_id)
+    if current is None:
         raise VideoGone(f"video {job.video_id} was deleted")
+    if current.job_id and current.job_id != job.job_id:
+        raise Superseded(f"video {job.video_id} waits for job {current.job_id}")
 
 
 async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: JobReporter,

@@ -21,10 +21,13 @@ async def probe(path: str, ffprobe: str = "ffprobe") -> SourceInfo:
     try:
         out, err = await asyncio.wait_for(proc.communicate(), PROBE_TIMEOUT_SECONDS)
     except asyncio.TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
         raise InvalidSource("not a video: ffprobe could not read the file in time") from None
+    finally:
+        # Timed out, or the job cancelled (SIGTERM): no ffprobe outlives the call.
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
     if proc.returncode != 0:
         # ffprobe names the local temp path; the reason is for admins: call it "source".
         detail = err.decode(errors="replace").replace(path, "source").strip().splitlines()

@@ -1,15 +1,18 @@
 """A job's reports on ``lecturecast.transcode-results.v1``: progress, then the outcome.
 
 Progress is best effort (at most one message a second, only when the percentage grows, never
-99+); the outcome is retried until Kafka has it, because the job's offset is committed only
-after that.
+99+), plus a keep-alive every 30 s while the job runs, so phases without progress (a long
+download, a slow upload) never look stalled to the dispatch watchdog. The outcome is retried
+until Kafka has it, because the job's offset is committed only after that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from streams import topics
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY_SECONDS = 1.0
 MAX_PROGRESS = 99
 PUBLISH_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0)
+KEEPALIVE_SECONDS = 30.0
 
 
 class JobReporter:
@@ -30,7 +34,7 @@ class JobReporter:
         self._publisher = publisher
         self.job = job
         self.last_progress = -1
-        self._last_at = 0.0
+        self._last_at = time.monotonic()  # the job was just sent: the keep-alive waits a period
 
     def result(self, kind: str, **fields: Any) -> TranscodeResultV1:
         """A result of this job."""
@@ -52,6 +56,28 @@ class JobReporter:
             log.warning("progress not published", extra={"reason": str(exc)})
             return
         self.last_progress, self._last_at = value, now
+
+    @contextlib.asynccontextmanager
+    async def keeping_alive(self, every: float = KEEPALIVE_SECONDS) -> AsyncIterator[None]:
+        """Inside the block, re-send the last progress whenever nothing was sent for ``every``."""
+        task = asyncio.create_task(self._keep_alive(every))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _keep_alive(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(max(0.0, self._last_at + every - time.monotonic()))
+            if time.monotonic() - self._last_at < every:
+                continue  # a progress report went out meanwhile
+            try:
+                await self._send(self.result("progress", progress=max(0, self.last_progress)))
+            except PublishError as exc:
+                log.warning("keep-alive not published", extra={"reason": str(exc)})
+            self._last_at = time.monotonic()
 
     async def outcome(self, result: TranscodeResultV1) -> None:
         """Publish the job's ``ready``/``failed`` result, retrying until Kafka acknowledges it."""

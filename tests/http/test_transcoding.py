@@ -19,20 +19,19 @@ from aiohttp.test_utils import TestClient
 from config.settings import Settings
 from storage.object_keys import hls_prefix
 from storage.objects import open_object_store
-from streams import topics
 from tests.http.media_fixtures import Classroom, build_classroom
 from tests.http.playback_fixtures import Stage, play, set_tenant
 from tests.http.transcode_fixtures import (
-    V, Watched, ffmpeg_cookies, ffprobe, make_source, segments, upload, wait_for_status,
+    V, Watched, ffmpeg_cookies, ffprobe, jobs_of, make_source, results_of, segments, upload,
+    wait_for_status,
 )
-from tests.stack.kafka_reader import read_topic
 
 pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(autouse=True)
-def _workers(agents_worker, transcoder_worker) -> None:
-    """Every test here needs the dispatch agent and a transcoder worker."""
+def _workers(agents_worker, dispatch_worker, transcoder_worker) -> None:
+    """Every test here needs the dispatch agent, a transcoder worker and (to play) the agents."""
 
 
 async def ready_video(api: TestClient, db: asyncpg.Pool, room: Classroom, tmp_path: Path,
@@ -169,16 +168,6 @@ async def test_an_encrypted_package_plays_only_with_a_live_session(
     # segments cannot be decoded.
     code, probe, err = await ffprobe(url, cookies, token)
     assert code != 0 and "Unable to open key file" in err, (code, probe)
-
-
-async def results_of(settings: Settings, video_id: int, kind: str) -> list[dict[str, Any]]:
-    return [v for _k, v in await read_topic(settings, topics.TRANSCODE_RESULTS)
-            if v["video_id"] == video_id and v["kind"] == kind]
-
-
-async def jobs_of(settings: Settings, video_id: int) -> list[dict[str, Any]]:
-    return [v for _k, v in await read_topic(settings, topics.TRANSCODE_JOBS)
-            if v["video_id"] == video_id]
 
 
 async def test_corrupt_input_fails_once_with_a_reason_and_retry_runs_it_again(

@@ -14,7 +14,10 @@ import asyncpg
 import orjson
 from aiohttp.test_utils import TestClient
 
+from config.settings import Settings
+from streams import topics
 from tests.http.media_fixtures import Classroom
+from tests.stack.kafka_reader import read_topic
 
 V = "/api/v1/media/videos/"
 
@@ -106,3 +109,29 @@ def segments(playlist: str) -> list[tuple[float, str]]:
     """(duration, uri) of every segment of a media playlist."""
     return [(float(d), uri) for d, uri in
             re.findall(r"#EXTINF:([\d.]+),[^\n]*\n([^\n#]+)", playlist)]
+
+
+async def results_of(settings: Settings, video_id: int, kind: str) -> list[dict[str, Any]]:
+    """The video's results of ``kind`` on the results topic, in order."""
+    return [v for _k, v in await read_topic(settings, topics.TRANSCODE_RESULTS)
+            if v["video_id"] == video_id and v["kind"] == kind]
+
+
+async def jobs_of(settings: Settings, video_id: int) -> list[dict[str, Any]]:
+    """The video's jobs on the jobs topic, in order."""
+    return [v for _k, v in await read_topic(settings, topics.TRANSCODE_JOBS)
+            if v["video_id"] == video_id]
+
+
+async def wait_for_attempt(db: asyncpg.Pool, video_id: int, attempt: int,
+                           timeout: float = 60.0) -> dict[str, Any]:
+    """Poll until the dispatch agent has sent the video's job ``attempt`` (row updated)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        row = await db.fetchrow("SELECT * FROM videos WHERE id = $1", video_id)
+        assert row is not None, f"video {video_id} is gone"
+        if row["transcode_attempt"] >= attempt or row["status"] == "FAILED":
+            return dict(row)
+        assert time.monotonic() < deadline, (
+            f"video {video_id}: attempt {row['transcode_attempt']}, {row['status']}")
+        await asyncio.sleep(0.1)

@@ -151,7 +151,9 @@ def test_key_uri_is_the_gateway_route() -> None:
     (ffmpeg.FfmpegError("ffmpeg failed: Invalid data found"), False, "ffmpeg failed"),
     (ffmpeg.FfmpegError("ffmpeg failed: No space left on device"), True, "ffmpeg failed"),
     (ffmpeg.FfmpegTimeout("ffmpeg timed out after 180 s"), True, "ffmpeg timed out"),
-    (ObjectStoreError("get uploads/1/x.mp4: connection refused"), True, "temporary failure"),
+    (ObjectStoreError("get uploads/1/x.mp4: Could not connect to the endpoint URL: "
+                      '"http://s3.internal:7070/b/uploads/1/x.mp4"'), True,
+     "temporary failure: S3 request failed (get uploads/1/x.mp4)"),
     (ConnectionResetError("reset"), True, "temporary failure"),
     (RuntimeError("bug"), True, "internal error"),
 ])
@@ -159,3 +161,4 @@ def test_failures_are_sorted_into_bad_input_and_transient(exc: Exception, retrya
                                                           starts: str) -> None:
     reason, again = classify(exc)
     assert again is retryable and reason.startswith(starts)
+    assert "http" not in reason  # no internal addresses in what admins read
