@@ -82,15 +82,14 @@ def terminate(process: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
         return process.wait()
 
 
-class AgentsWorker:
-    """A real Faust worker process on the test stack, stopped gracefully.
+class ModuleProcess:
+    """A real ``python -m <module>`` process on the test stack, stopped gracefully."""
 
-    ``module`` is ``agents`` (the session agents) or ``agents.dispatch_worker`` (transcode
-    dispatch, its own app).
-    """
+    ready_marker = b""  # the log line that says the process is ready
+    what = "process"
 
-    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None,
-                 module: str = "agents") -> None:
+    def __init__(self, module: str, log_path: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
@@ -99,37 +98,39 @@ class AgentsWorker:
         )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
-        """Block until Faust reports the worker ready (partitions assigned, recovery done)."""
-        wait_for_line(self.process, self.log_path, b"Worker ready", "agents worker", timeout)
+        """Block until the process logs its ready line."""
+        wait_for_line(self.process, self.log_path, self.ready_marker, self.what, timeout)
 
     def stop(self) -> int:
-        """SIGTERM, then wait: Faust commits offsets and closes cleanly."""
+        """SIGTERM, then wait: the process commits what it has done and closes cleanly."""
         try:
             return terminate(self.process)
         finally:
             self._log.close()
 
 
-class RecorderProcess:
-    """A real ``python -m agents.recorders`` process: topics to PostgreSQL rows."""
+class AgentsWorker(ModuleProcess):
+    """A Faust worker: ``module`` is ``agents`` (the session agents) or
+    ``agents.dispatch_worker`` (transcode dispatch, its own app). Ready once its partitions
+    are assigned and its tables recovered."""
+
+    ready_marker = b"Worker ready"
+    what = "agents worker"
+
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None,
+                 module: str = "agents") -> None:
+        super().__init__(module, log_path, extra_env)
+
+
+class RecorderProcess(ModuleProcess):
+    """``python -m agents.recorders``: topics to PostgreSQL rows. Ready once it has its
+    partitions."""
+
+    ready_marker = b"recorders ready"
+    what = "recorders"
 
     def __init__(self, log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "agents.recorders"], cwd=ROOT, stdout=self._log,
-            stderr=subprocess.STDOUT, env={**os.environ, "LOG_JSON": "false"})
-
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Block until the consumer has its partitions."""
-        wait_for_line(self.process, self.log_path, b"recorders ready", "recorders", timeout)
-
-    def stop(self) -> int:
-        """SIGTERM, then wait: the batch in hand is written and committed first."""
-        try:
-            return terminate(self.process)
-        finally:
-            self._log.close()
+        super().__init__("agents.recorders", log_path)
 
 
 @pytest.fixture(scope="session")

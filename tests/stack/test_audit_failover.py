@@ -15,7 +15,7 @@ import asyncpg
 import pytest
 
 from gateway import playback_tokens as pt
-from tests.conftest import AgentsWorker, RecorderProcess
+from tests.conftest import AgentsWorker, ModuleProcess, RecorderProcess
 from tests.http.test_events import open_session
 
 pytestmark = pytest.mark.stack
@@ -68,48 +68,34 @@ async def assert_stored_once(db: asyncpg.Pool, run: str, accepted: int) -> None:
     assert (stored, distinct) == (accepted, accepted)
 
 
-async def test_every_accepted_event_is_audited_once_across_a_worker_crash(
+def _faust_worker(tmp: pytest.TempPathFactory, name: str) -> ModuleProcess:
+    # Own data dir: a second worker on one machine must not share the first one's stores.
+    return AgentsWorker(tmp.mktemp(name) / "worker.log",
+                        extra_env={"AGENTS_DATA_DIR": str(tmp.mktemp(name + "-data"))})
+
+
+def _recorder(tmp: pytest.TempPathFactory, name: str) -> ModuleProcess:
+    return RecorderProcess(tmp.mktemp(name) / "recorders.log")
+
+
+@pytest.mark.parametrize("start", [_faust_worker, _recorder], ids=["faust-worker", "recorder"])
+async def test_every_accepted_event_is_audited_once_across_a_crash(
         settings: Any, db: asyncpg.Pool, two_gateways: list[Any], agents_worker: AgentsWorker,
-        tmp_path_factory: pytest.TempPathFactory) -> None:
-    victim = AgentsWorker(tmp_path_factory.mktemp("avictim") / "worker.log",
-                          extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("av"))})
+        tmp_path_factory: pytest.TempPathFactory,
+        start: Callable[[pytest.TempPathFactory, str], ModuleProcess]) -> None:
+    # A second process of the kind joins the group and takes half the partitions; it dies
+    # mid-load (SIGKILL: its last batch perhaps written, never committed) and a new one takes
+    # over its partitions.
+    victim = start(tmp_path_factory, "victim")
     victim.wait_ready()
-    restarted: list[AgentsWorker] = []
+    restarted: list[ModuleProcess] = []
 
     async def chaos() -> None:
         await asyncio.sleep(0.5)
         victim.process.send_signal(signal.SIGKILL)
         victim.process.wait()
         await asyncio.sleep(1.0)
-        restarted.append(AgentsWorker(
-            tmp_path_factory.mktemp("arestart") / "worker.log",
-            extra_env={"AGENTS_DATA_DIR": str(tmp_path_factory.mktemp("ar"))}))
-
-    run = uuid.uuid4().hex[:8]
-    try:
-        accepted = await load_with_chaos(settings, two_gateways, run, chaos)
-        assert accepted == USERS * BATCHES * 10
-        await assert_stored_once(db, run, accepted)
-    finally:
-        for worker in restarted:
-            worker.stop()
-
-
-async def test_every_accepted_event_is_audited_once_across_a_recorder_crash(
-        settings: Any, db: asyncpg.Pool, two_gateways: list[Any], agents_worker: AgentsWorker,
-        tmp_path_factory: pytest.TempPathFactory) -> None:
-    # A second recorder in the group takes half the partitions; it dies mid-batch (SIGKILL:
-    # written perhaps, never committed) and a new one takes over its partitions.
-    victim = RecorderProcess(tmp_path_factory.mktemp("rvictim") / "recorders.log")
-    victim.wait_ready()
-    restarted: list[RecorderProcess] = []
-
-    async def chaos() -> None:
-        await asyncio.sleep(1.0)
-        victim.process.send_signal(signal.SIGKILL)
-        victim.process.wait()
-        await asyncio.sleep(0.5)
-        restarted.append(RecorderProcess(tmp_path_factory.mktemp("rr") / "recorders.log"))
+        restarted.append(start(tmp_path_factory, "restarted"))
 
     run = uuid.uuid4().hex[:8]
     try:
