@@ -12,7 +12,7 @@ from aiohttp import web
 from config.settings import Settings
 from gateway import (
     audit_events, background, catalog, events, form_upload, health, keys, local_cdn, openapi,
-    permissions, playback, playback_admin, progress, stats, tenant_settings, uploads, videos,
+    pages, permissions, playback, playback_admin, progress, stats, tenant_settings, uploads, videos,
 )
 from gateway import hls_keys
 from gateway.api import Api
@@ -101,4 +101,5 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.API] = api
     openapi.setup_routes(app)
     local_cdn.setup_routes(app)
+    pages.setup_routes(app)
     return app
