@@ -111,8 +111,9 @@ def lecture(gateway: GatewayProcess, transcoder_worker: TranscoderWorker, settin
 @pytest.fixture(scope="session")
 def encrypted_lecture(gateway: GatewayProcess, transcoder_worker: TranscoderWorker,
                       settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Lecture:
-    """Another tenant whose video is an AES-128 encrypted HLS package."""
-    return _build(gateway, settings, tmp_path_factory.mktemp("encrypted"), hls_encryption=True)
+    """Another tenant: AES-128 encrypted HLS packages, 30 s playback tokens (refreshed often)."""
+    return _build(gateway, settings, tmp_path_factory.mktemp("encrypted"), hls_encryption=True,
+                  playback_ttl_seconds=30)
 
 
 @pytest.fixture
