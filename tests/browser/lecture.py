@@ -94,8 +94,10 @@ async def build_lecture(base_url: str, secret: str, tenant: str, scratch: Path,
                                                         role=role)}
 
     data = await make_source(scratch / "lecture.mp4", 320, 240, SOURCE_SECONDS)
+    # The HTTP helpers take aiohttp's TestClient; a ClientSession with a base URL quacks alike.
     async with aiohttp.ClientSession(base_url) as http:
-        room = await build_classroom(http, bearer, tenant, students=STUDENTS)  # type: ignore[arg-type]
+        room = await build_classroom(http, bearer, tenant,  # type: ignore[arg-type]
+                                     students=STUDENTS)
         if tenant_settings:
             patched = await http.patch("/api/v1/media/settings/", json=tenant_settings,
                                        headers=room.admin)

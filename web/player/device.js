@@ -12,7 +12,8 @@ export function deviceId() {
   try {
     const existing = localStorage.getItem(KEY);
     if (existing) return existing;
-    const id = `web:${navigator.userAgent.includes("Firefox") ? "firefox" : "chromium"}:${randomId()}`;
+    const browser = navigator.userAgent.includes("Firefox") ? "firefox" : "chromium";
+    const id = `web:${browser}:${randomId()}`;
     localStorage.setItem(KEY, id);
     return id;
   } catch {

@@ -5,7 +5,9 @@ import { messageFor } from "/app/shared/messages.js";
 
 /** Why `item` cannot be played, as a sentence; "" when it can. */
 export function blockedReason(item) {
-  if (item.status === "FAILED") return "This video could not be prepared. Your academy has been told.";
+  if (item.status === "FAILED") {
+    return "This video could not be prepared. Ask your teacher to upload it again.";
+  }
   if (item.status !== "READY") return messageFor({ code: "video_not_ready" });
   if (item.rule === "blocked") return messageFor({ code: "blocked" });
   if (item.rule === "once" && item.completed) return messageFor({ code: "already_completed_once" });

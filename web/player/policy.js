@@ -78,7 +78,8 @@ export class PolicyGuard {
     this.report("seek_attempt", { from: this.last, to, allowed: false });
     this.snapping = true;
     this.video.currentTime = this.last;
-    this.onRefused?.("Skipping ahead is turned off for this video: playback went back to where you were.");
+    this.onRefused?.("Skipping ahead is turned off for this video: "
+      + "playback went back to where you were.");
   }
 
   onRateChange() {

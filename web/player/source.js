@@ -60,7 +60,8 @@ function attachHlsJs(video, url, token, onFatal) {
     }
     const status = data.response && data.response.code;
     const message = status === 403
-      ? "Access to the video was refused: your viewing session may have ended. Press Play to start again."
+      ? "Access to the video was refused: your viewing session may have ended. "
+        + "Press Play to start again."
       : "The video stopped loading. Check your connection and press Play to start again.";
     onFatal(message, { reason: data.details, status });
   });

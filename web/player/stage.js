@@ -59,7 +59,8 @@ export class Stage {
       api: this.api, videoId: item.video, token: () => session.token,
       sessionId: session.sessionId, onRejected: (error) => this.eventsRefused(error),
     });
-    const guard = new PolicyGuard(video, session.policy, (type, payload) => queue.push(type, payload));
+    const guard = new PolicyGuard(video, session.policy,
+      (type, payload) => queue.push(type, payload));
     guard.onRefused = (text) => this.status(text, "info");
     guard.renderSpeeds(ui.speeds);
     ui.speedRow.hidden = false;

@@ -8,8 +8,9 @@ const STORAGE_KEY = "lecturecast.bearer";
 export function claimsOf(token) {
   try {
     const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const json = atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "="));
-    return JSON.parse(decodeURIComponent(escape(json)));
+    const binary = atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "="));
+    const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes)); // UTF-8: names may not be ASCII
   } catch {
     return null;
   }
