@@ -21,7 +21,7 @@ from tests.http.media_fixtures import Classroom, build_classroom
 from tests.http.transcode_fixtures import make_source, upload
 
 T = TypeVar("T")
-STUDENTS = 8
+STUDENTS = 10
 SOURCE_SECONDS = 16  # long enough to play a few seconds and still have somewhere to skip to
 
 
@@ -84,7 +84,7 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
 
 async def build_lecture(base_url: str, secret: str, tenant: str, scratch: Path,
                         **tenant_settings: object) -> Lecture:
-    """Students stu-0..stu-7 in one class, one uploaded video transcoded to READY.
+    """Students stu-0..stu-9 in one class, one uploaded video transcoded to READY.
 
     The video forbids seeking, allows up to 1.5x and shows the watermark. ``tenant_settings``
     are PATCHed before the upload (``hls_encryption=True`` gives an encrypted package).

@@ -230,3 +230,37 @@ async def test_an_encrypted_package_plays_and_its_token_is_refreshed_before_expi
     assert await page.evaluate("window.lecturecast.stage.current.session.token") == \
         fresh["token"]
     assert await page.locator("#stage").get_attribute("data-state") == "playing"
+
+
+async def test_a_third_browser_is_over_the_device_limit(new_context, lecture: Lecture) -> None:
+    for _ in range(2):  # the tenant allows two devices; each browser profile is one
+        page = await (await new_context()).new_page()
+        await start_playing(page, lecture, 7, past=0.5)
+        await page.get_by_role("button", name="Back to the list").click()
+        await expect(page.locator("#library")).to_be_visible()
+    third = await (await new_context()).new_page()
+    await third.goto(lecture.player_url(7))
+    await third.get_by_role("button", name=PLAY).click()
+    await expect(third.locator("#stage-status")).to_contain_text(
+        "reached the number of devices you may watch on")
+
+
+async def test_heartbeats_every_30_seconds_with_the_position(new_context,
+                                                             lecture: Lecture) -> None:
+    page = await (await new_context()).new_page()
+    await page.clock.install()  # real time flows; fast_forward jumps the page's timers ahead
+    beats: list[dict] = []
+    page.on("request", lambda r: beats.append(r.post_data_json)
+            if r.url.endswith("/heartbeat/") else None)
+    session_id = await start_playing(page, lecture, 8, past=1.0)
+    # From here page time moves only when the test says (the video keeps playing meanwhile):
+    # whenever the interval started, each 30 s jump holds exactly one of its beats.
+    await page.clock.pause_at(await page.evaluate("Date.now() / 1000") + 0.01)  # seconds
+    for expected in (1, 2):
+        async with page.expect_response("**/heartbeat/") as answered:
+            await page.clock.fast_forward(30_000)
+        assert (await answered.value).status == 200
+        await page.wait_for_timeout(300)
+        assert len(beats) == expected
+    assert all(beat["position"] > 1 for beat in beats)
+    assert await page.locator("#stage").get_attribute("data-session") == session_id
