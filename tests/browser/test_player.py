@@ -264,3 +264,14 @@ async def test_heartbeats_every_30_seconds_with_the_position(new_context,
         assert len(beats) == expected
     assert all(beat["position"] > 1 for beat in beats)
     assert await page.locator("#stage").get_attribute("data-session") == session_id
+
+    # The connection drops for one beat: said, kept playing, and cleared by the next beat.
+    await page.route("**/heartbeat/", lambda route: route.abort())
+    await page.clock.fast_forward(30_000)
+    status = page.locator("#stage-status")
+    await expect(status).to_contain_text("cannot be reached")
+    await page.unroute("**/heartbeat/")
+    async with page.expect_response("**/heartbeat/"):
+        await page.clock.fast_forward(30_000)
+    await expect(status).to_be_hidden()
+    assert await page.locator("#stage").get_attribute("data-state") == "playing"

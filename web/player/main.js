@@ -18,12 +18,18 @@ function showSignIn(message = "") {
   say($("notice"), message, "error");
 }
 
-async function loadLibrary(api, stage) {
+const NO_VIDEOS = {
+  student: "No videos yet. They appear here once your teacher adds them to your classes.",
+  other: "This page lists a student's videos, and you are not signed in as a student. "
+    + "Managers use the admin pages at /app/admin/.",
+};
+
+async function loadLibrary(api, stage, role) {
   say($("library-status"), "Loading your videos…");
   try {
     const items = await showLibrary(api, $("video-list"), (item) => watch(stage, item));
-    say($("library-status"), items.length ? "" :
-      "No videos yet. They appear here once your teacher adds them to your classes.");
+    const empty = NO_VIDEOS[role === "student" ? "student" : "other"];
+    say($("library-status"), items.length ? "" : empty);
   } catch (error) {
     if (error.status === 401) {
       signOut();
@@ -57,7 +63,8 @@ function start(token, claims) {
   $("close-video").addEventListener("click", async () => {
     await stage.close();
     $("library").hidden = false;
-    await loadLibrary(api, stage);
+    $("library-title").focus();
+    await loadLibrary(api, stage, claims.role);
   });
   $("sign-out").addEventListener("click", async () => {
     await stage.close();
@@ -65,7 +72,7 @@ function start(token, claims) {
     location.reload();
   });
   window.lecturecast.stage = stage;
-  loadLibrary(api, stage);
+  loadLibrary(api, stage, claims.role);
 }
 
 bindSignIn($("sign-in-form"), start, (text) => say($("notice"), text, "error"));

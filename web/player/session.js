@@ -29,6 +29,7 @@ export class PlaybackSession {
     this.playUrl = granted.play_url;
     this.position = () => 0;
     this.onEnded = () => {};
+    this.onTrouble = () => {};
     this.heartbeatTimer = null;
     this.refreshTimer = null;
     this.over = false;
@@ -45,11 +46,13 @@ export class PlaybackSession {
 
   /**
    * Start the rhythm. `position()` is sent with heartbeats; `onEnded(error)` is called once
-   * when the server ends the session (revoked, expired, replaced).
+   * when the server ends the session (revoked, expired, replaced); `onTrouble(error | null)`
+   * when a heartbeat fails for a passing reason (offline, busy) and again once one succeeds.
    */
-  keepAlive({ position, onEnded }) {
+  keepAlive({ position, onEnded, onTrouble = () => {} }) {
     this.position = position;
     this.onEnded = onEnded;
+    this.onTrouble = onTrouble;
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_EVERY_MS);
     this.scheduleRefresh();
   }
@@ -68,8 +71,9 @@ export class PlaybackSession {
     try {
       await this.api.post(this.url("heartbeat"),
         { token: this.token, position: Math.max(0, this.position() || 0) });
+      this.onTrouble(null);
     } catch (error) {
-      this.failed(error);
+      if (!this.failed(error)) this.onTrouble(error);
     }
   }
 

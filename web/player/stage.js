@@ -20,6 +20,7 @@ export class Stage {
     this.ui = ui;
     this.watermark = new Watermark(ui.watermark, ui.screen);
     this.current = null; // what is playing: {item, session, queue, guard, source, timers}
+    this.troubled = false; // a heartbeat failure is on screen
     this.onVisibility = () => this.visibilityChanged();
     this.onPageHide = () => this.leave();
   }
@@ -34,6 +35,7 @@ export class Stage {
     const { ui } = this;
     ui.section.hidden = false;
     ui.title.textContent = item.title;
+    ui.title.focus();
     ui.speeds.replaceChildren();
     ui.seekNote.hidden = true;
     ui.screen.hidden = true; // no black box under a refusal
@@ -96,7 +98,11 @@ export class Stage {
     this.current = { item, session, queue, guard, source, media,
       sampler: setInterval(sample, SAMPLE_EVERY_MS) };
     queue.start();
-    session.keepAlive({ position: () => video.currentTime, onEnded: (e) => this.ended(e) });
+    session.keepAlive({
+      position: () => video.currentTime,
+      onEnded: (error) => this.ended(error),
+      onTrouble: (error) => this.trouble(error),
+    });
     document.addEventListener("visibilitychange", this.onVisibility);
     window.addEventListener("pagehide", this.onPageHide);
     ui.section.dataset.state = "playing";
@@ -151,6 +157,17 @@ export class Stage {
     if (!playing.session.over && playing === this.current) {
       playing.session.stop();
       this.ended(error);
+    }
+  }
+
+  /** A heartbeat failed for a passing reason (or, with null, worked again). */
+  trouble(error) {
+    if (error) {
+      this.troubled = true;
+      this.status(messageFor(error), "info");
+    } else if (this.troubled) {
+      this.troubled = false;
+      this.status("");
     }
   }
 
