@@ -221,6 +221,12 @@ async def test_an_encrypted_package_plays_and_its_token_is_refreshed_before_expi
     assert keys, "the package is encrypted: hls.js must have fetched its key"
     assert {h.get("x-playback-token") for h in keys} == {first["token"]}
 
+    assert "2×" not in await page.locator("#speeds").inner_text()
+    # The admin lifts the limits mid-play: the refresh brings the new policy to the page.
+    status, body = await encrypted_lecture.admin_post(
+        f"/api/v1/media/videos/{encrypted_lecture.video_id}/set-policy/",
+        {"allow_skip": True, "max_speed": 2.0, "show_watermark": True})
+    assert status == 200, body
     # 30 s tokens: refreshed a third of their life before they expire, about 20 s in.
     async with page.expect_response("**/refresh/", timeout=30_000) as refreshed:
         pass
@@ -230,6 +236,8 @@ async def test_an_encrypted_package_plays_and_its_token_is_refreshed_before_expi
     assert await page.evaluate("window.lecturecast.stage.current.session.token") == \
         fresh["token"]
     assert await page.locator("#stage").get_attribute("data-state") == "playing"
+    await expect(page.get_by_role("button", name="2×", exact=True)).to_be_visible()
+    assert await page.locator("#seek-note").is_hidden()
 
 
 async def test_a_third_browser_is_over_the_device_limit(new_context, lecture: Lecture) -> None:

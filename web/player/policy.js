@@ -43,6 +43,8 @@ export class PolicyGuard {
     this.allowSeek = policy.allow_seek !== false;
     this.speeds = allowedSpeeds(policy);
     this.maxRate = this.speeds.length ? Math.max(...this.speeds) : 1;
+    // A stricter policy (from a refresh) applies at once; the student did nothing wrong.
+    if (this.video.playbackRate > this.maxRate) this.video.playbackRate = this.maxRate;
   }
 
   /** Start at `seconds` (the resume point): counted as reached, so it is no forward seek. */
@@ -101,7 +103,8 @@ export class PolicyGuard {
     };
     for (const speed of this.speeds) {
       group.append(h("button", {
-        type: "button", "data-speed": speed, "aria-pressed": String(speed === 1),
+        type: "button", "data-speed": speed,
+        "aria-pressed": String(speed === this.video.playbackRate),
         onclick: () => select(speed),
       }, `${speed}×`));
     }

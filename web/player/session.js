@@ -30,6 +30,7 @@ export class PlaybackSession {
     this.position = () => 0;
     this.onEnded = () => {};
     this.onTrouble = () => {};
+    this.onPolicy = () => {};
     this.heartbeatTimer = null;
     this.refreshTimer = null;
     this.over = false;
@@ -47,12 +48,14 @@ export class PlaybackSession {
   /**
    * Start the rhythm. `position()` is sent with heartbeats; `onEnded(error)` is called once
    * when the server ends the session (revoked, expired, replaced); `onTrouble(error | null)`
-   * when a heartbeat fails for a passing reason (offline, busy) and again once one succeeds.
+   * when a heartbeat fails for a passing reason (offline, busy) and again once one succeeds;
+   * `onPolicy(policy)` when a refresh brings the policy as it is now (an admin may change it).
    */
-  keepAlive({ position, onEnded, onTrouble = () => {} }) {
+  keepAlive({ position, onEnded, onTrouble = () => {}, onPolicy = () => {} }) {
     this.position = position;
     this.onEnded = onEnded;
     this.onTrouble = onTrouble;
+    this.onPolicy = onPolicy;
     this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_EVERY_MS);
     this.scheduleRefresh();
   }
@@ -85,6 +88,7 @@ export class PlaybackSession {
       this.expiresAt = fresh.expires_at;
       this.policy = fresh.policy;
       this.scheduleRefresh();
+      this.onPolicy(fresh.policy);
     } catch (error) {
       if (!this.failed(error)) {
         // Busy or offline: try again soon, still before the token runs out.

@@ -64,10 +64,8 @@ export class Stage {
     const guard = new PolicyGuard(video, session.policy,
       (type, payload) => queue.push(type, payload));
     guard.onRefused = (text) => this.status(text, "info");
-    guard.renderSpeeds(ui.speeds);
     ui.speedRow.hidden = false;
-    ui.noSpeed.hidden = guard.speeds.length > 1;
-    ui.seekNote.hidden = guard.allowSeek;
+    this.showPolicy(guard, session.policy);
     this.watermark.show(session.policy, session.shortId);
     const source = attachSource(video, session.playUrl, {
       token: () => session.token,
@@ -92,7 +90,8 @@ export class Stage {
         queue.push("ended", { position: video.currentTime });
         queue.flush();
       },
-      loadedmetadata: () => this.resume(item, guard),
+      // Once: a recovered media error reloads metadata, and must not jump back again.
+      loadedmetadata: () => { if (!this.current.resumed) this.resume(item, guard); },
     };
     for (const [name, fn] of Object.entries(media)) video.addEventListener(name, fn);
     this.current = { item, session, queue, guard, source, media,
@@ -102,6 +101,7 @@ export class Stage {
       position: () => video.currentTime,
       onEnded: (error) => this.ended(error),
       onTrouble: (error) => this.trouble(error),
+      onPolicy: (policy) => this.showPolicy(guard, policy),
     });
     document.addEventListener("visibilitychange", this.onVisibility);
     window.addEventListener("pagehide", this.onPageHide);
@@ -121,7 +121,16 @@ export class Stage {
     }
   }
 
+  /** Speed buttons and notes for `policy` (at the start, and again after each refresh). */
+  showPolicy(guard, policy) {
+    guard.setPolicy(policy);
+    guard.renderSpeeds(this.ui.speeds);
+    this.ui.noSpeed.hidden = guard.speeds.length > 1;
+    this.ui.seekNote.hidden = guard.allowSeek;
+  }
+
   resume(item, guard) {
+    this.current.resumed = true;
     const at = item.last_position;
     const duration = this.ui.video.duration;
     if (at >= RESUME_MIN_S && !(duration && at > duration - RESUME_TAIL_S) && !item.completed) {
