@@ -11,8 +11,9 @@ from aiohttp import web
 
 from config.settings import Settings
 from gateway import (
-    audit_events, background, catalog, events, form_upload, health, keys, local_cdn, openapi,
-    permissions, playback, playback_admin, progress, stats, tenant_settings, uploads, videos,
+    audit_events, background, catalog, events, form_upload, health, keys, library, local_cdn,
+    openapi, pages, permissions, playback, playback_admin, progress, stats, tenant_settings,
+    uploads, videos,
 )
 from gateway import hls_keys
 from gateway.api import Api
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> web.Application:
     form_upload.register(api)
     videos.register(api)
     playback.register(api)
+    library.register(api)
     playback_admin.register(api)
     stats.register(api)
     permissions.register(api)
@@ -101,4 +103,5 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.API] = api
     openapi.setup_routes(app)
     local_cdn.setup_routes(app)
+    pages.setup_routes(app)
     return app

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what lecturecast needs and is missing: Debian packages (PostgreSQL, Redis, ffmpeg),
-# the Python venv, the Kafka jars from Maven Central and the versitygw S3 server.
+# Installs what lecturecast needs and is missing: Debian packages (PostgreSQL, Redis, ffmpeg,
+# Chromium for the browser tests), the Python venv, the pages' npm packages, the Kafka jars from
+# Maven Central and the versitygw S3 server.
 # Idempotent and cached: a second run only checks stamps.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -13,6 +14,8 @@ install_debian_packages() {
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing+=(ffmpeg)
+  # The browser tests drive Debian's Chromium (Playwright's own browser download cannot work).
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return
   log "apt: installing ${missing[*]}"
   local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -29,6 +32,15 @@ install_venv() {
   "$PY" -m pip install -q --upgrade pip
   "$PY" -m pip install -q -e "$ROOT[test]"
   echo "$want" > "$VENV/.lecturecast-stamp"
+}
+
+install_web() {
+  # The pages' browser libraries (hls.js), exactly as locked, into web/node_modules (ignored).
+  local want; want=$(sha256sum "$ROOT/web/package-lock.json" | cut -c1-16)
+  stamp_ok "$ROOT/web/node_modules/.lecturecast-stamp" "$want" && return
+  log "web: npm ci (hls.js for the pages)"
+  (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  echo "$want" > "$ROOT/web/node_modules/.lecturecast-stamp"
 }
 
 install_kafka() {
@@ -54,6 +66,7 @@ install_versitygw() {
 
 install_debian_packages
 install_venv
+install_web
 install_kafka
 install_versitygw
 log "install: everything present"

@@ -3,6 +3,8 @@
 # provision it, run the whole pytest suite, stop everything we started.
 set -euo pipefail
 export PROFILE=test
+# The browser tests must run here: a missing browser fails them instead of skipping them.
+export LECTURECAST_REQUIRE_BROWSER=1
 . "$(dirname "$0")/env.sh"
 
 bash "$ROOT/infra/install.sh"

@@ -1,0 +1,76 @@
+"""A student's library: every video they may open, with the enrollment to play it through.
+
+The player needs, per video, the ``enrollment_id`` that ``play/`` takes, the student's rule
+(so a blocked or watched-once video is explained before Play is pressed) and their progress
+(so it can resume). One query, scoped by tenant and the caller's user id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+# A student enrolled twice in the same class session (two lectures sharing it) plays through
+# the lowest enrollment id: stable, so progress always lands on the same row.
+_LIBRARY = """
+WITH mine AS (
+    SELECT se.session_id, min(e.id) AS enrollment_id
+    FROM session_enrollments se
+    JOIN enrollments e ON e.tenant_id = se.tenant_id AND e.id = se.enrollment_id
+    JOIN students s ON s.tenant_id = e.tenant_id AND s.id = e.student_id
+    WHERE se.tenant_id = $1 AND s.user_id = $2 AND e.status = 'ACTIVE'
+    GROUP BY se.session_id
+)
+SELECT v.id AS video, v.title, v.session_id AS session, v.status, v.duration,
+       CASE WHEN v.file_key <> '' THEN 's3' WHEN v.youtube_id <> '' THEN 'youtube'
+            WHEN v.external_url <> '' THEN 'external' ELSE 'unknown' END AS source_type,
+       m.enrollment_id AS enrollment,
+       coalesce(p.rule, 'free') AS rule,
+       coalesce(vp.progress, 0)::float8 AS progress,
+       coalesce(vp.last_position, 0) AS last_position,
+       coalesce(vp.completed, false) AS completed,
+       count(*) OVER () AS total
+FROM videos v
+JOIN mine m ON m.session_id = v.session_id
+LEFT JOIN video_permissions p ON p.video_id = v.id AND p.enrollment_id = m.enrollment_id
+LEFT JOIN video_progress vp ON vp.video_id = v.id AND vp.enrollment_id = m.enrollment_id
+WHERE v.tenant_id = $1
+ORDER BY v.session_id, v."order", v.id
+LIMIT $3 OFFSET $4
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryItem:
+    """One video as its student sees it in the player's list."""
+
+    video: int
+    title: str
+    session: int
+    status: str
+    duration: int | None
+    source_type: str  # s3 | youtube | external | unknown (as VideoOut says it)
+    enrollment: int
+    rule: str  # free | once | blocked
+    progress: float  # 0..1, share of the video watched
+    last_position: int  # seconds: where to resume
+    completed: bool
+
+
+class LibraryRepository:
+    """Reads the library of one student."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def list(self, tenant_id: int, user_id: str, *, limit: int,
+                   offset: int) -> tuple[int, list[LibraryItem]]:
+        """(total, one page) in class-session order, then the videos' own order."""
+        rows = await self._pool.fetch(_LIBRARY, tenant_id, user_id, limit, offset)
+        total = rows[0]["total"] if rows else 0
+        if not rows and offset:
+            # Past the last page: the window count is gone with the rows, ask for it alone.
+            total = (await self.list(tenant_id, user_id, limit=1, offset=0))[0]
+        items = [LibraryItem(**{k: v for k, v in r.items() if k != "total"}) for r in rows]
+        return total, items
