@@ -70,6 +70,26 @@ function sentBytes(state) {
   }, 0);
 }
 
+// A page whose Content-Security-Policy does not list the storage server in connect-src cannot
+// upload: the browser blocks the PUT before it leaves, and says so only in this event.
+const blockedOrigins = new Set();
+document.addEventListener("securitypolicyviolation", (event) => {
+  if ((event.effectiveDirective || event.violatedDirective).startsWith("connect-src")) {
+    try { blockedOrigins.add(new URL(event.blockedURI).origin); } catch { /* not a URL */ }
+  }
+});
+
+/** The error for a PUT that never got an answer: a blocked origin, or a lost connection. */
+async function lostConnection(url) {
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the violation event comes as a task
+  const origin = new URL(url).origin;
+  if (blockedOrigins.has(origin)) {
+    return new UploadError(`This page may not send files to the storage server (${origin}): `
+      + "the gateway's Content-Security-Policy must allow it in connect-src. Tell the operators.");
+  }
+  return new UploadError("The connection to the storage server was lost.", { resumable: true });
+}
+
 function s3Message(xhr) {
   const match = /<Message>([^<]*)<\/Message>/.exec(xhr.responseText || "");
   const code = /<Code>([^<]*)<\/Code>/.exec(xhr.responseText || "");
@@ -100,8 +120,7 @@ function putBlob(url, blob, contentType, onProgress, track) {
                                { resumable: true }));
       }
     });
-    xhr.addEventListener("error", () => reject(new UploadError(
-      "The connection to the storage server was lost.", { resumable: true })));
+    xhr.addEventListener("error", () => lostConnection(url).then(reject));
     xhr.addEventListener("abort", () => reject(new UploadError(
       "Upload paused.", { resumable: true, aborted: true })));
     xhr.send(blob);
@@ -149,7 +168,7 @@ export class VideoUpload {
                     (loaded) => this.onProgress(loaded, file.size), (x) => { this.xhr = x; });
     } catch (err) {
       // A single PUT cannot continue where it stopped: "resume" sends the file again.
-      throw new UploadError(err.message, { resumable: true, aborted: err.aborted });
+      throw new UploadError(err.message, { resumable: err.resumable, aborted: err.aborted });
     }
     this.onProgress(file.size, file.size);
     return post("media/videos/complete/", {
