@@ -273,3 +273,31 @@ async def test_a_students_viewing_shows_up_and_a_live_session_can_be_revoked(
                                    f"&status=ACTIVE")
     assert gone["count"] == 0
     assert errors == []
+
+
+async def test_sign_in_refuses_what_is_not_a_token_and_a_teacher_is_told_settings_are_for_admins(
+        new_context: NewContext, admin: Admin, bearer: Callable[..., dict[str, str]]) -> None:
+    context = await new_context()
+    page = await context.new_page()
+    errors = console_errors(page)
+    await page.goto("/app/admin/")
+    form = page.get_by_role("form", name="Sign in")
+    await form.get_by_label("Bearer token").fill("hello")
+    await form.get_by_role("button", name="Sign in").click()
+    await expect(form.get_by_role("alert")).to_have_text(
+        "That does not look like a token: paste the whole token (three parts separated by dots).")
+    await screenshot(page, "admin-sign-in")
+
+    # Pasted with its "Bearer " prefix, as copied from a curl command.
+    teacher = bearer(admin.room.tenant, role="teacher", sub="teacher-1")["Authorization"]
+    await form.get_by_label("Bearer token").fill(teacher)
+    await form.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text("teacher-1 (teacher)")).to_be_visible()
+    await expect(page.get_by_role("heading", name=admin.room.session["title"])).to_be_visible()
+
+    await page.get_by_role("link", name="Academy settings").click()
+    await expect(page.locator("#notice")).to_have_text(
+        "Your sign-in may not do this. Managers (admin, staff, teacher) manage videos; "
+        "only admins change the academy's settings.")
+    await expect(page.get_by_role("button", name="Save settings")).to_be_disabled()
+    assert unexpected(errors, 403, "/media/settings/") == []
