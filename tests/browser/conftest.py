@@ -12,17 +12,22 @@ infra/test.sh) it fails them, so the suite can never go green without its browse
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from config.settings import Settings
 from gateway.pages import Pages, WEB_ROOT
-from tests.conftest import ROOT, STACK_UP, AgentsWorker, GatewayProcess
+from tests.browser.lecture import Lecture, build_lecture
+from tests.conftest import ROOT, STACK_UP, AgentsWorker, GatewayProcess, TranscoderWorker
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -85,6 +90,20 @@ def gateway(browser_prerequisites: None, agents_worker: AgentsWorker,
         yield process
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def lecture(gateway: GatewayProcess, transcoder_worker: TranscoderWorker, settings: Settings,
+            tmp_path_factory: pytest.TempPathFactory) -> Lecture:
+    """One class with a transcoded video, shared by the browser tests (each uses own students).
+
+    Built once, on a loop of its own in a thread: the tests' loops are per test.
+    """
+    tenant = f"t-{uuid.uuid4().hex[:12]}"
+    scratch = tmp_path_factory.mktemp("lecture")
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, build_lecture(
+            gateway.url, settings.auth_jwt_secret, tenant, scratch)).result()
 
 
 @pytest.fixture

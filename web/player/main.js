@@ -1,11 +1,14 @@
-// The student player page: sign in, list the videos, play one. Skeleton wiring; the playback
-// session, event queue and policy live in their own modules.
+// The student player page: sign in (pasted token or #token=), list the videos, watch one.
 import Hls from "/app/vendor/hls.mjs";
 import { Api } from "/app/shared/api.js";
 import { bindSignIn, claimsOf, currentToken, isExpired, signOut } from "/app/shared/auth.js";
 import { say } from "/app/shared/dom.js";
+import { messageFor } from "/app/shared/messages.js";
+import { showLibrary } from "./library.js";
+import { Stage } from "./stage.js";
 
 const $ = (id) => document.getElementById(id);
+// For people debugging and for the browser tests: what this page runs on.
 window.lecturecast = { hlsSupported: Hls.isSupported() };
 
 function showSignIn(message = "") {
@@ -15,16 +18,56 @@ function showSignIn(message = "") {
   say($("notice"), message, "error");
 }
 
+async function loadLibrary(api, stage) {
+  say($("library-status"), "Loading your videos…");
+  try {
+    const items = await showLibrary(api, $("video-list"), (item) => watch(stage, item));
+    say($("library-status"), items.length ? "" :
+      "No videos yet. They appear here once your teacher adds them to your classes.");
+  } catch (error) {
+    if (error.status === 401) {
+      signOut();
+      showSignIn(messageFor(error));
+      return;
+    }
+    say($("library-status"), messageFor(error), "error");
+  }
+}
+
+async function watch(stage, item) {
+  $("library").hidden = true;
+  await stage.open(item);
+  $("stage").scrollIntoView({ block: "start" });
+}
+
 function start(token, claims) {
+  const api = new Api(token);
+  say($("notice"), "");
   $("sign-in").hidden = true;
   $("who").textContent = `Signed in as ${claims.sub}`;
   $("who").hidden = false;
   $("sign-out").hidden = false;
   $("library").hidden = false;
-  window.lecturecast.api = new Api(token);
+  const stage = new Stage(api, {
+    section: $("stage"), title: $("stage-title"), status: $("stage-status"),
+    screen: $("screen"), video: $("video"), watermark: $("watermark"),
+    speeds: $("speeds"), speedRow: $("speed-row"), noSpeed: $("no-speed"),
+    seekNote: $("seek-note"),
+  });
+  $("close-video").addEventListener("click", async () => {
+    await stage.close();
+    $("library").hidden = false;
+    await loadLibrary(api, stage);
+  });
+  $("sign-out").addEventListener("click", async () => {
+    await stage.close();
+    signOut();
+    location.reload();
+  });
+  window.lecturecast.stage = stage;
+  loadLibrary(api, stage);
 }
 
-$("sign-out").addEventListener("click", () => { signOut(); location.reload(); });
 bindSignIn($("sign-in-form"), start, (text) => say($("notice"), text, "error"));
 const token = currentToken();
 const claims = token ? claimsOf(token) : null;

@@ -12,6 +12,9 @@ export function h(tag, attrs = {}, ...children) {
       el.addEventListener(name.slice(2), value);
     } else if (name === "class") {
       el.className = value;
+    } else if (name === "style") {
+      // Through the CSSOM: the pages' CSP forbids inline style attributes, not this.
+      el.style.cssText = value;
     } else if (name in el && typeof value === "boolean") {
       el[name] = value;
     } else {

@@ -1,0 +1,162 @@
+"""The student player in Chromium: real HLS through the local CDN, the policy, the session rhythm.
+
+Every test uses its own student of the shared lecture (stu-0 .. stu-4), so their sessions,
+limits and progress never meet.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import console_errors, screenshot
+from tests.browser.lecture import Lecture, eventually
+
+pytestmark = [pytest.mark.stack, pytest.mark.browser]
+PLAY = "Play Cell biology.mp4"
+CURRENT_TIME = "document.getElementById('video').currentTime"
+
+
+async def start_playing(page: Page, lecture: Lecture, student: int, past: float = 2.0) -> str:
+    """Open the student's player link, press Play, wait for ``past`` seconds of playback.
+
+    Returns the playback session id the page shows.
+    """
+    await page.goto(lecture.player_url(student))
+    await page.get_by_role("button", name=PLAY).click()
+    await page.wait_for_function(f"() => {CURRENT_TIME} > {past}", timeout=45_000)
+    session_id = await page.locator("#stage").get_attribute("data-session")
+    assert session_id and len(session_id) == 32
+    return session_id
+
+
+def unexpected(errors: list[str], *allowed: str) -> list[str]:
+    """The errors that none of the ``allowed`` fragments explains."""
+    return [e for e in errors if not any(a in e for a in allowed)]
+
+
+async def test_a_student_plays_sees_the_watermark_and_cannot_skip_ahead(
+        new_context, lecture: Lecture) -> None:
+    page = await (await new_context()).new_page()
+    errors = console_errors(page)
+    session_id = await start_playing(page, lecture, 0, past=3.0)
+
+    watermark = page.locator("#watermark")
+    await expect(watermark).to_be_visible()
+    assert await watermark.inner_text() == f"Student 0 (stu-0) · {session_id[:8]}"
+    first_spot = await watermark.bounding_box()
+    # The policy allows 1.5x: no faster button exists, and the 1.5x one works.
+    assert await page.locator("#speeds button").all_inner_texts() == [
+        "0.75×", "1×", "1.25×", "1.5×"]
+    await page.get_by_role("button", name="1.5×").click()
+    assert await page.evaluate("document.getElementById('video').playbackRate") == 1.5
+    await expect(page.locator("#seek-note")).to_be_visible()
+
+    before = await page.evaluate(CURRENT_TIME)
+    await page.evaluate("() => { const v = document.getElementById('video');"
+                        " v.currentTime = v.duration - 1; }")
+    await expect(page.locator("#stage-status")).to_contain_text("Skipping ahead is turned off")
+    await page.wait_for_function(f"() => !document.getElementById('video').seeking"
+                                 f" && {CURRENT_TIME} < {before + 3}")
+    await screenshot(page, "player-playing")
+
+    async def seek_rows() -> list | None:
+        page_ = await lecture.admin_get(f"/api/v1/media/events/?session_id={session_id}"
+                                        "&event_type=SEEK_ATTEMPT")
+        return page_["results"] or None
+
+    (row,) = await eventually(seek_rows, "the SEEK_ATTEMPT row in the audit trail")
+    assert row["violated"] is True and row["violation_reason"] == "seek_not_allowed"
+    assert row["event_payload"]["to"] > before + 5 and row["event_payload"]["allowed"] is False
+
+    # The watermark moves every 6-11 s: by now (or a little later) it is somewhere else.
+    async def moved() -> bool:
+        return await watermark.bounding_box() != first_spot
+    assert await eventually(moved, "the watermark to move", timeout=15)
+
+    await page.get_by_role("button", name="Back to the list").click()
+    await expect(page.locator("#library")).to_be_visible()
+
+    async def progress() -> dict | None:
+        rows = (await lecture.admin_get(
+            f"/api/v1/media/video-progress/?video={lecture.video_id}"
+            f"&enrollment={lecture.enrollment(0)}"))["results"]
+        return rows[0] if rows and rows[0]["progress"] > 0 else None
+
+    row = await eventually(progress, "progress from the position samples")
+    assert 0.1 < row["progress"] < 0.9 and row["last_position"] >= 3 and not row["completed"]
+    # end/ was called on leaving: the session is over, not left to expire.
+    async def ended() -> bool:
+        sessions = await lecture.admin_get("/api/v1/media/playback-sessions/?user=stu-0")
+        return [s["status"] for s in sessions["results"]
+                if s["session_id"] == session_id] == ["ENDED"]
+    assert await eventually(ended, "the session to be ENDED")
+    assert unexpected(errors) == []
+
+
+async def test_a_second_screen_is_told_another_is_playing_until_the_first_leaves(
+        new_context, lecture: Lecture) -> None:
+    first = await (await new_context()).new_page()
+    await start_playing(first, lecture, 1)
+
+    second = await (await new_context()).new_page()  # another browser: another device id
+    errors = console_errors(second)
+    await second.goto(lecture.player_url(1))
+    await second.get_by_role("button", name=PLAY).click()
+    status = second.locator("#stage-status")
+    await expect(status).to_contain_text("already playing on another screen")
+    assert "concurrency" not in (await status.inner_text()).lower()  # a sentence, not a code
+    assert await second.locator("#watermark").is_hidden()
+    await screenshot(second, "player-another-screen")
+
+    await first.get_by_role("button", name="Back to the list").click()  # end/ frees the slot
+    await expect(first.locator("#library")).to_be_visible()
+    await second.get_by_role("button", name="Back to the list").click()
+    await second.get_by_role("button", name=PLAY).click()
+    await second.wait_for_function(f"() => {CURRENT_TIME} > 1", timeout=45_000)
+    assert unexpected(errors, "409") == []
+
+
+async def test_a_revoked_session_stops_with_an_explanation(new_context,
+                                                           lecture: Lecture) -> None:
+    page = await (await new_context()).new_page()
+    session_id = await start_playing(page, lecture, 2)
+    status, body = await lecture.admin_post(
+        f"/api/v1/media/playback-sessions/{session_id}/revoke/", {})
+    assert status == 200, body
+    # Events flush every 5 s; their 409 makes the page ask the heartbeat why.
+    await expect(page.locator("#stage-status")).to_contain_text(
+        "this session was ended", timeout=20_000)
+    assert await page.evaluate("document.getElementById('video').paused") is True
+    assert await page.locator("#watermark").is_hidden()
+    assert await page.locator("#stage").get_attribute("data-state") == "ended"
+    await screenshot(page, "player-revoked")
+
+
+async def test_resume_from_the_last_position(new_context, lecture: Lecture) -> None:
+    status, body = await lecture.admin_post(
+        "/api/v1/media/video-progress/update_progress/",
+        {"video": lecture.video_id, "enrollment": lecture.enrollment(4), "progress": 0.5,
+         "last_position": 9, "completed": False})
+    assert status == 200, body
+    page = await (await new_context()).new_page()
+    await page.goto(lecture.player_url(4))
+    await expect(page.get_by_text("Resume at 0:09")).to_be_visible()
+    await page.get_by_role("button", name=PLAY).click()
+    await page.wait_for_function(f"() => {CURRENT_TIME} >= 9.5", timeout=45_000)
+    await expect(page.locator("#stage-status")).to_contain_text("at 0:09")
+
+
+async def test_a_blocked_video_is_explained_before_play_signed_in_by_paste(
+        new_context, lecture: Lecture) -> None:
+    status, body = await lecture.admin_post("/api/v1/media/video-permissions/", {
+        "video": lecture.video_id, "enrollment": lecture.enrollment(3), "rule": "blocked"})
+    assert status == 201, body
+    page = await (await new_context()).new_page()
+    await page.goto("/app/player/")
+    await page.get_by_label("Your sign-in token").fill(lecture.student_token(3))
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_text("Signed in as stu-3")).to_be_visible()
+    await expect(page.get_by_text("Your academy has blocked this video for you")).to_be_visible()
+    assert await page.get_by_role("button", name=PLAY).is_disabled()
+    await screenshot(page, "player-library")

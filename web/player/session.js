@@ -1,0 +1,115 @@
+// A playback session: play/ grants it, heartbeats keep it (every 30 s), refresh/ renews the
+// token and the CDN cookies a minute before they expire, end/ frees the stream slot.
+// When the server says the session is over (401/409) it stops and says why, once.
+import { endsSession } from "/app/shared/messages.js";
+
+const HEARTBEAT_EVERY_MS = 30_000;
+const REFRESH_BEFORE_S = 60;
+const MIN_REFRESH_DELAY_S = 5;
+
+export class PlaybackSession {
+  /**
+   * Ask for a stream. Resolves with a live session; rejects with the ApiError of a refusal.
+   * @param {import("/app/shared/api.js").Api} api
+   * @param {{videoId: number, enrollmentId: number, deviceId: string}} what
+   */
+  static async start(api, { videoId, enrollmentId, deviceId }) {
+    const granted = await api.post(`media/videos/${videoId}/play/`,
+      { enrollment_id: enrollmentId, device_id: deviceId });
+    return new PlaybackSession(api, videoId, granted);
+  }
+
+  constructor(api, videoId, granted) {
+    this.api = api;
+    this.videoId = videoId;
+    this.token = granted.token;
+    this.sessionId = granted.session_id;
+    this.expiresAt = granted.expires_at;
+    this.policy = granted.policy;
+    this.playUrl = granted.play_url;
+    this.position = () => 0;
+    this.onEnded = () => {};
+    this.heartbeatTimer = null;
+    this.refreshTimer = null;
+    this.over = false;
+  }
+
+  /** 8 characters of the session id: enough to find the session in the audit trail. */
+  get shortId() {
+    return this.sessionId.slice(0, 8);
+  }
+
+  url(action) {
+    return `media/videos/${this.videoId}/${action}/`;
+  }
+
+  /**
+   * Start the rhythm. `position()` is sent with heartbeats; `onEnded(error)` is called once
+   * when the server ends the session (revoked, expired, replaced).
+   */
+  keepAlive({ position, onEnded }) {
+    this.position = position;
+    this.onEnded = onEnded;
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_EVERY_MS);
+    this.scheduleRefresh();
+  }
+
+  scheduleRefresh() {
+    clearTimeout(this.refreshTimer);
+    const inSeconds = Math.max(MIN_REFRESH_DELAY_S,
+      this.expiresAt - Date.now() / 1000 - REFRESH_BEFORE_S);
+    this.refreshTimer = setTimeout(() => this.refresh(), inSeconds * 1000);
+  }
+
+  /** One heartbeat; also the way to learn *why* events were refused. */
+  async heartbeat() {
+    if (this.over) return;
+    try {
+      await this.api.post(this.url("heartbeat"),
+        { token: this.token, position: Math.max(0, this.position() || 0) });
+    } catch (error) {
+      this.failed(error);
+    }
+  }
+
+  async refresh() {
+    if (this.over) return;
+    try {
+      const fresh = await this.api.post(this.url("refresh"), { token: this.token });
+      this.token = fresh.token;
+      this.expiresAt = fresh.expires_at;
+      this.policy = fresh.policy;
+      this.scheduleRefresh();
+    } catch (error) {
+      if (!this.failed(error)) {
+        // Busy or offline: try again soon, still before the token runs out.
+        this.refreshTimer = setTimeout(() => this.refresh(), MIN_REFRESH_DELAY_S * 1000);
+      }
+    }
+  }
+
+  /** Stop when `error` means the session is over; returns whether it did. */
+  failed(error) {
+    if (this.over || !endsSession(error)) return false;
+    this.stop();
+    this.onEnded(error);
+    return true;
+  }
+
+  stop() {
+    this.over = true;
+    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.refreshTimer);
+  }
+
+  /** Free the stream slot. `leaving`: the page is going away, so the request must outlive it. */
+  async end({ leaving = false } = {}) {
+    if (this.over) return;
+    this.stop();
+    try {
+      await this.api.post(this.url("end"), { token: this.token }, { keepalive: leaving });
+    } catch {
+      // The session expires by itself after the tenant's idle time; nothing else to do.
+    }
+  }
+}
