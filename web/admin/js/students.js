@@ -64,6 +64,7 @@ export function studentsPanel({ videoId, table, summary, bulkForm, dialog, onCha
   let students = [];
   let editing = null; // {student, permission}
   let shown = ""; // what the table shows, to redraw only on change (keeps focus and selection)
+  let refocus = null; // the enrollment whose "Edit rule" button gets the focus back after a redraw
 
   function renderSummary(stats) {
     const item = (term, value) => h("div", {}, h("dt", {}, term), h("dd", {}, value));
@@ -107,6 +108,10 @@ export function studentsPanel({ videoId, table, summary, bulkForm, dialog, onCha
       ? students.map((s) => row(s, byEnrollment.get(s.enrollment)))
       : [h("tr", {}, h("td", { colspan: 7, class: "empty" }, "No students are enrolled in this video's lecture."))]));
     selectAll.checked = students.length > 0 && students.every((s) => selected.has(s.enrollment));
+    if (refocus !== null) {
+      tbody.querySelector(`tr[data-enrollment="${refocus}"] button`)?.focus();
+      refocus = null;
+    }
   }
 
   function openEditor(student, permission) {
@@ -131,6 +136,7 @@ export function studentsPanel({ videoId, table, summary, bulkForm, dialog, onCha
           video: videoId, enrollment: editing.student.enrollment, ...body, is_override: true,
         });
       }
+      refocus = editing.student.enrollment;
       dialog.close();
       editing = null;
       onChanged();
@@ -144,6 +150,7 @@ export function studentsPanel({ videoId, table, summary, bulkForm, dialog, onCha
     if (!editing?.permission) return;
     try {
       await del(`media/video-permissions/${editing.permission.id}/`);
+      refocus = editing.student.enrollment;
       dialog.close();
       editing = null;
       onChanged();
