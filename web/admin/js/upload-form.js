@@ -3,7 +3,9 @@
 import { fieldErrors } from "./client.js";
 import { formatBytes, h, meter } from "./dom.js";
 import { clearFieldErrors, showFieldErrors } from "./errors.js";
-import { MULTIPART_THRESHOLD, UploadError, VideoUpload, interruptedUploads, savedUpload } from "./upload.js";
+import {
+  MULTIPART_THRESHOLD, UploadError, VideoUpload, forgetInterrupted, interruptedUploads, savedUpload,
+} from "./upload.js";
 
 const ACCEPT = "video/*,.mp4,.m4v,.mov,.mkv,.webm,.avi,.mpeg,.mpg,.ts,.wmv,.flv,.3gp";
 
@@ -21,6 +23,8 @@ export function uploadForm({ session, tenant, onUploaded }) {
   const pause = h("button", { type: "button", class: "secondary", hidden: true }, "Pause");
   const resume = h("button", { type: "button", class: "secondary", hidden: true }, "Resume upload");
   const hint = h("p", { class: "hint", id: id("hint") });
+  const forget = h("button", { type: "button", class: "link", hidden: true },
+    "Forget the interrupted uploads");
   const bar = h("div", { hidden: true });
   const status = h("p", { class: "upload-status", role: "status", "aria-live": "polite" });
   const formError = h("p", { class: "field-error", id: id("form-error") });
@@ -40,7 +44,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
         h("label", { for: id("multipart") }, "Send in parts (resumable)"),
         h("span", { class: "hint" }, ` — automatic above ${formatBytes(MULTIPART_THRESHOLD)}`)),
     ),
-    hint,
+    h("div", { class: "row" }, hint, forget),
     h("div", { class: "actions" }, submit, pause, resume),
     bar, status, formError);
 
@@ -55,6 +59,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
   const refreshHint = () => {
     const file = fileInput.files[0];
     const saved = file && savedUpload(tenant, session.id, file);
+    forget.hidden = true;
     if (saved) {
       partsBox.checked = true;
       hint.textContent = `Part of this file was already sent before (upload id kept in this browser); `
@@ -62,6 +67,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
       return;
     }
     const pending = interruptedUploads(tenant, session.id);
+    forget.hidden = !pending.length || Boolean(upload);
     hint.textContent = pending.length
       ? `Interrupted upload${pending.length > 1 ? "s" : ""}: `
         + pending.map((p) => `${p.name} (${formatBytes(p.sent)} of ${formatBytes(p.size)} sent)`).join(", ")
@@ -132,6 +138,11 @@ export function uploadForm({ session, tenant, onUploaded }) {
     start();
   });
   pause.addEventListener("click", () => upload && upload.pause());
+  forget.addEventListener("click", () => {
+    forgetInterrupted(tenant, session.id);
+    status.textContent = "Forgotten: the next upload of those files starts from the beginning.";
+    refreshHint();
+  });
   resume.addEventListener("click", () => upload && start());
 
   refreshHint();

@@ -63,6 +63,20 @@ export function interruptedUploads(tenant, session) {
   return found;
 }
 
+/**
+ * Drop this browser's record of the interrupted uploads to a session. The parts already sent
+ * stay on the storage server (the API has no abort) until its clean-up of stale uploads.
+ */
+export function forgetInterrupted(tenant, session) {
+  const prefix = `${STORE_PREFIX}${tenant}:${session}:`;
+  const keys = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const key = localStorage.key(i);
+    if (key && key.startsWith(prefix)) keys.push(key);
+  }
+  keys.forEach((key) => localStorage.removeItem(key));
+}
+
 function sentBytes(state) {
   return Object.keys(state.etags ?? {}).reduce((sum, n) => {
     const start = (Number(n) - 1) * state.part_size;
