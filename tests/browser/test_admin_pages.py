@@ -120,6 +120,27 @@ async def test_an_admin_uploads_a_video_and_sees_it_become_ready(
     assert errors == []
 
 
+async def test_a_link_is_added_at_once_and_a_bad_address_is_explained(
+        new_context: NewContext, admin: Admin) -> None:
+    page, errors = await open_admin(new_context, admin, "")
+    form = page.get_by_role("form", name=f"Add a link to {admin.room.session['title']}")
+    await form.get_by_label("YouTube or web address").fill("https://youtube.com/watch?v=short")
+    await form.get_by_label("Title").fill("Intro")
+    await form.get_by_role("button", name="Add link").click()
+    await expect(form.locator("[data-error-for=url]")).to_have_text(
+        "No YouTube video id in 'https://youtube.com/watch?v=short'.")
+    assert (await admin.call("GET", V))["count"] == 0
+
+    await form.get_by_label("YouTube or web address").fill("https://youtu.be/dQw4w9WgXcQ")
+    await form.get_by_role("button", name="Add link").click()
+    await expect(form.get_by_role("status")).to_have_text('Added "Intro".')
+    row = page.get_by_role("row").filter(has_text="Intro")
+    await expect(row).to_contain_text("Ready")
+    [video] = (await admin.call("GET", V))["results"]
+    assert (video["title"], video["youtube_id"], video["status"]) == ("Intro", "dQw4w9WgXcQ", "READY")
+    assert unexpected(errors, 400, "/add-url/") == []
+
+
 async def test_an_interrupted_upload_in_parts_resumes_with_only_the_missing_part(
         new_context: NewContext, admin: Admin, tmp_path: Path) -> None:
     source = tmp_path / "long lecture.mp4"

@@ -4,6 +4,7 @@
 import { claims, del, get, getAll, post } from "./client.js";
 import { badge, every, formatBytes, formatDuration, h, meter, notify } from "./dom.js";
 import { startPage } from "./signin.js";
+import { linkForm } from "./link-form.js";
 import { uploadForm } from "./upload-form.js";
 
 const POLL_MS = 2000;
@@ -90,7 +91,8 @@ function sessionSection(session, tenant) {
       h("thead", {}, h("tr", {},
         ...["Title", "Status", "Progress", "Duration", "Size", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
       tbody),
-    uploadForm({ session, tenant, onUploaded: () => loadVideos(view) }));
+    uploadForm({ session, tenant, onUploaded: () => loadVideos(view) }),
+    linkForm({ session, onAdded: () => loadVideos(view) }));
   views.set(session.id, view);
   return { section, view };
 }
