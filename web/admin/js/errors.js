@@ -10,6 +10,7 @@ const CODES = {
   video_not_ready: "The video is not ready yet.",
   blocked: "This student is blocked from this video.",
   already_completed_once: "This student may watch this video once and has already finished it.",
+  "S3 object not found": "The uploaded file is not on the storage server (the upload did not finish): upload it again.",
 };
 
 const BY_STATUS = {
