@@ -25,6 +25,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
   const hint = h("p", { class: "hint", id: id("hint") });
   const forget = h("button", { type: "button", class: "link", hidden: true },
     "Forget the interrupted uploads");
+  const hintRow = h("div", { class: "row", hidden: true }, hint, forget);
   const bar = h("div", { hidden: true });
   const status = h("p", { class: "upload-status", role: "status", "aria-live": "polite" });
   const formError = h("p", { class: "field-error", id: id("form-error") });
@@ -44,7 +45,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
         h("label", { for: id("multipart") }, "Send in parts (resumable)"),
         h("span", { class: "hint" }, ` — automatic above ${formatBytes(MULTIPART_THRESHOLD)}`)),
     ),
-    h("div", { class: "row" }, hint, forget),
+    hintRow,
     h("div", { class: "actions" }, submit, pause, resume),
     bar, status, formError);
 
@@ -64,6 +65,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
       partsBox.checked = true;
       hint.textContent = `Part of this file was already sent before (upload id kept in this browser); `
         + `"Upload" sends only what is missing.`;
+      hintRow.hidden = false;
       return;
     }
     const pending = interruptedUploads(tenant, session.id);
@@ -73,6 +75,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
         + pending.map((p) => `${p.name} (${formatBytes(p.sent)} of ${formatBytes(p.size)} sent)`).join(", ")
         + ". Choose the same file again to resume."
       : "";
+    hintRow.hidden = !pending.length;
   };
 
   fileInput.addEventListener("change", () => {
