@@ -166,6 +166,9 @@ async def test_an_interrupted_upload_in_parts_resumes_with_only_the_missing_part
     await expect(form.get_by_role("status")).to_contain_text("Upload interrupted", timeout=BACKEND_MS)
     await expect(form.get_by_role("button", name="Resume upload")).to_be_visible()
     assert puts == [1, 2]
+    # The upload bar stays where the upload stopped: part 1 of 8 MiB out of 9 MiB.
+    bar = form.get_by_role("progressbar", name=f"Upload progress of {admin.room.session['title']}")
+    assert await bar.get_attribute("value") == "89"
 
     # The tab is closed; later the admin comes back and chooses the same file again.
     await page.reload()

@@ -232,6 +232,7 @@ export class VideoUpload {
                              (x) => { this.xhr = x; });
       } catch (err) {
         if (!err.resumable) this.forget();
+        this.onProgress(sent, file.size); // what is safely stored: the parts with an ETag
         throw err;
       }
       if (!etag) {
