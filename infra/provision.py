@@ -52,10 +52,15 @@ async def _print_demo(settings: Settings, ids: DemoTenant) -> None:
     if not secret:
         print("(AUTH_JWT_PUBLIC_KEY is set: mint demo tokens with your own private key)")
         return
+    tokens: dict[Role, str] = {}
     for role, sub in ((Role.ADMIN, DEMO_ADMIN_SUB), (Role.STUDENT, DEMO_STUDENT_SUB)):
-        token = mint_token(secret, tenant=DEMO_TENANT, sub=sub, role=role,
-                           ttl_seconds=TOKEN_TTL_SECONDS)
-        print(f"  {role.value:<8} sub={sub:<10} Authorization: Bearer {token}")
+        tokens[role] = mint_token(secret, tenant=DEMO_TENANT, sub=sub, role=role,
+                                  ttl_seconds=TOKEN_TTL_SECONDS)
+        print(f"  {role.value:<8} sub={sub:<10} Authorization: Bearer {tokens[role]}")
+    # The token rides in the fragment: browsers never send it to the server in the URL.
+    print(f"\n  pages    {base}/app/")
+    print(f"  player   {base}/app/player/#token={tokens[Role.STUDENT]}")
+    print(f"  admin    {base}/app/admin/#token={tokens[Role.ADMIN]}")
     print(f"\n  gateway  {base}/healthz  {base}/readyz  {base}/metrics")
     print(f"  API docs {base}/api/v1/docs/   (OpenAPI: {base}/api/v1/openapi.json)")
     print(f"  play     curl -s -XPOST {base}/api/v1/media/videos/{ids.video_id}/play/ "

@@ -44,6 +44,8 @@ cat <<MSG
 
   lecturecast is up: $url  (readyz: 200, all four dependencies answer)
   demo tokens: see above, or $STATE/demo.txt
+  pages: $url/app/  (signed-in demo links below, also in $STATE/demo.txt)
+$(grep -E '^  (player|admin) ' "$STATE/demo.txt" || true)
   try:  curl -s $url/readyz
   stop: Ctrl-C (stops every process started here)
 

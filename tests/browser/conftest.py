@@ -92,18 +92,28 @@ def gateway(browser_prerequisites: None, agents_worker: AgentsWorker,
         process.stop()
 
 
+def _build(gateway: GatewayProcess, settings: Settings, scratch: Path,
+           **tenant_settings: object) -> Lecture:
+    # On a loop of its own in a thread: the tests' loops live one test each.
+    tenant = f"t-{uuid.uuid4().hex[:12]}"
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, build_lecture(
+            gateway.url, settings.auth_jwt_secret, tenant, scratch, **tenant_settings)).result()
+
+
 @pytest.fixture(scope="session")
 def lecture(gateway: GatewayProcess, transcoder_worker: TranscoderWorker, settings: Settings,
             tmp_path_factory: pytest.TempPathFactory) -> Lecture:
-    """One class with a transcoded video, shared by the browser tests (each uses own students).
+    """One class with a transcoded video, shared by the browser tests (each uses own students)."""
+    return _build(gateway, settings, tmp_path_factory.mktemp("lecture"))
 
-    Built once, on a loop of its own in a thread: the tests' loops are per test.
-    """
-    tenant = f"t-{uuid.uuid4().hex[:12]}"
-    scratch = tmp_path_factory.mktemp("lecture")
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, build_lecture(
-            gateway.url, settings.auth_jwt_secret, tenant, scratch)).result()
+
+@pytest.fixture(scope="session")
+def encrypted_lecture(gateway: GatewayProcess, transcoder_worker: TranscoderWorker,
+                      settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Lecture:
+    """Another tenant: AES-128 encrypted HLS packages, 30 s playback tokens (refreshed often)."""
+    return _build(gateway, settings, tmp_path_factory.mktemp("encrypted"), hls_encryption=True,
+                  playback_ttl_seconds=30)
 
 
 @pytest.fixture

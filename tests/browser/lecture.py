@@ -21,7 +21,7 @@ from tests.http.media_fixtures import Classroom, build_classroom
 from tests.http.transcode_fixtures import make_source, upload
 
 T = TypeVar("T")
-STUDENTS = 5
+STUDENTS = 8
 SOURCE_SECONDS = 16  # long enough to play a few seconds and still have somewhere to skip to
 
 
@@ -82,10 +82,12 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str,
         await asyncio.sleep(every)
 
 
-async def build_lecture(base_url: str, secret: str, tenant: str, scratch: Path) -> Lecture:
-    """Students stu-0..stu-4 in one class, one uploaded video transcoded to READY.
+async def build_lecture(base_url: str, secret: str, tenant: str, scratch: Path,
+                        **tenant_settings: object) -> Lecture:
+    """Students stu-0..stu-7 in one class, one uploaded video transcoded to READY.
 
-    The video forbids seeking, allows up to 1.5x and shows the watermark.
+    The video forbids seeking, allows up to 1.5x and shows the watermark. ``tenant_settings``
+    are PATCHed before the upload (``hls_encryption=True`` gives an encrypted package).
     """
     def bearer(tenant_: str, role: str = "admin", sub: str = "admin-1") -> dict[str, str]:
         return {"Authorization": "Bearer " + mint_token(secret, tenant=tenant_, sub=sub,
@@ -94,6 +96,10 @@ async def build_lecture(base_url: str, secret: str, tenant: str, scratch: Path) 
     data = await make_source(scratch / "lecture.mp4", 320, 240, SOURCE_SECONDS)
     async with aiohttp.ClientSession(base_url) as http:
         room = await build_classroom(http, bearer, tenant, students=STUDENTS)  # type: ignore[arg-type]
+        if tenant_settings:
+            patched = await http.patch("/api/v1/media/settings/", json=tenant_settings,
+                                       headers=room.admin)
+            assert patched.status == 200, await patched.text()
         created = await upload(http, room, data, name="Cell biology.mp4")  # type: ignore[arg-type]
         video_url = f"/api/v1/media/videos/{created['id']}/"
         resp = await http.post(video_url + "set-policy/", headers=room.admin,

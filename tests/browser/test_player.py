@@ -6,6 +6,8 @@ limits and progress never meet.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from playwright.async_api import Page, expect
 
@@ -142,6 +144,8 @@ async def test_resume_from_the_last_position(new_context, lecture: Lecture) -> N
     page = await (await new_context()).new_page()
     await page.goto(lecture.player_url(4))
     await expect(page.get_by_text("Resume at 0:09")).to_be_visible()
+    await expect(page.get_by_text("50% watched")).to_be_visible()
+    await screenshot(page, "player-library")
     await page.get_by_role("button", name=PLAY).click()
     await page.wait_for_function(f"() => {CURRENT_TIME} >= 9.5", timeout=45_000)
     await expect(page.locator("#stage-status")).to_contain_text("at 0:09")
@@ -159,4 +163,63 @@ async def test_a_blocked_video_is_explained_before_play_signed_in_by_paste(
     await expect(page.get_by_text("Signed in as stu-3")).to_be_visible()
     await expect(page.get_by_text("Your academy has blocked this video for you")).to_be_visible()
     assert await page.get_by_role("button", name=PLAY).is_disabled()
-    await screenshot(page, "player-library")
+    await screenshot(page, "player-blocked")
+
+
+async def test_leaving_the_page_beacons_the_last_events_and_ends_the_session(
+        new_context, lecture: Lecture) -> None:
+    page = await (await new_context()).new_page()
+    session_id = await start_playing(page, lecture, 5)
+    left_at = await page.evaluate("Date.now() / 1000")
+    await page.goto("/app/")  # pagehide: no page is left to run timers after this
+
+    async def late_events() -> list | None:
+        rows = (await lecture.admin_get(
+            f"/api/v1/media/events/?session_id={session_id}&event_type=POSITION"))["results"]
+        late = [r for r in rows if r["event_payload"]["position"] > 2 and
+                datetime.fromisoformat(r["occurred_at"]).timestamp() >= left_at]
+        return late or None
+
+    # Only the beacon can have carried a sample taken while the page was leaving.
+    assert await eventually(late_events, "the beacon's position sample")
+
+    async def ended() -> bool:
+        sessions = await lecture.admin_get("/api/v1/media/playback-sessions/?user=stu-5")
+        return [s["status"] for s in sessions["results"]] == ["ENDED"]
+    assert await eventually(ended, "end/ sent while leaving")
+
+
+async def test_a_youtube_video_opens_on_youtube(new_context, lecture: Lecture) -> None:
+    status, body = await lecture.admin_post("/api/v1/media/videos/add-url/", {
+        "session": lecture.room.session["id"], "title": "Welcome talk",
+        "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"})
+    assert status == 201, body
+    page = await (await new_context()).new_page()
+    await page.goto(lecture.player_url(6))
+    await page.get_by_role("button", name="Play Welcome talk").click()
+    link = page.get_by_role("link", name="open it on YouTube")
+    await expect(link).to_be_visible()
+    assert await link.get_attribute("href") == "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    assert await page.locator("#screen").is_hidden()
+
+
+async def test_an_encrypted_package_plays_and_its_token_is_refreshed_before_expiry(
+        new_context, encrypted_lecture: Lecture) -> None:
+    page = await (await new_context()).new_page()
+    keys: list[dict[str, str]] = []
+    page.on("request", lambda r: keys.append(r.headers) if "/hls-key/" in r.url else None)
+    async with page.expect_response("**/play/") as played:
+        await start_playing(page, encrypted_lecture, 0)
+    first = await (await played.value).json()
+    assert keys, "the package is encrypted: hls.js must have fetched its key"
+    assert {h.get("x-playback-token") for h in keys} == {first["token"]}
+
+    # 30 s tokens: refreshed a third of their life before they expire, about 20 s in.
+    async with page.expect_response("**/refresh/", timeout=30_000) as refreshed:
+        pass
+    fresh = await (await refreshed.value).json()
+    assert (await refreshed.value).status == 200 and fresh["token"] != first["token"]
+    assert fresh["expires_at"] > first["expires_at"]
+    assert await page.evaluate("window.lecturecast.stage.current.session.token") == \
+        fresh["token"]
+    assert await page.locator("#stage").get_attribute("data-state") == "playing"

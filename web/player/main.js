@@ -52,7 +52,7 @@ function start(token, claims) {
     section: $("stage"), title: $("stage-title"), status: $("stage-status"),
     screen: $("screen"), video: $("video"), watermark: $("watermark"),
     speeds: $("speeds"), speedRow: $("speed-row"), noSpeed: $("no-speed"),
-    seekNote: $("seek-note"),
+    seekNote: $("seek-note"), elsewhere: $("elsewhere"), elsewhereLink: $("elsewhere-link"),
   });
   $("close-video").addEventListener("click", async () => {
     await stage.close();

@@ -4,7 +4,7 @@
 import { endsSession } from "/app/shared/messages.js";
 
 const HEARTBEAT_EVERY_MS = 30_000;
-const REFRESH_BEFORE_S = 60;
+const REFRESH_BEFORE_S = 60; // the seed's margin; a third of the lifetime when that is shorter
 const MIN_REFRESH_DELAY_S = 5;
 
 export class PlaybackSession {
@@ -56,8 +56,9 @@ export class PlaybackSession {
 
   scheduleRefresh() {
     clearTimeout(this.refreshTimer);
-    const inSeconds = Math.max(MIN_REFRESH_DELAY_S,
-      this.expiresAt - Date.now() / 1000 - REFRESH_BEFORE_S);
+    const left = this.expiresAt - Date.now() / 1000;
+    const margin = Math.min(REFRESH_BEFORE_S, left / 3);
+    const inSeconds = Math.max(MIN_REFRESH_DELAY_S, left - margin);
     this.refreshTimer = setTimeout(() => this.refresh(), inSeconds * 1000);
   }
 

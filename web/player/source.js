@@ -12,9 +12,10 @@ const KEY_PATH = /\/hls-key\/?(\?|$)/;
  * @param {object} options
  * @param {() => string} options.token the current playback token, for encrypted packages
  * @param {(message: string, detail: object) => void} options.onFatal playback cannot go on
- * @returns {{destroy(): void, kind: string}}
+ * @returns {{destroy(): void, kind: string}} kind: hls.js | native | file | youtube | none
  */
 export function attachSource(video, url, { token, onFatal }) {
+  if (isYouTube(url)) return { kind: "youtube", destroy() {} }; // played on YouTube itself
   const isHls = /\.m3u8(\?|$)/.test(url);
   if (isHls && Hls.isSupported()) return attachHlsJs(video, url, token, onFatal);
   if (isHls && !video.canPlayType("application/vnd.apple.mpegurl")) {
@@ -66,4 +67,14 @@ function attachHlsJs(video, url, token, onFatal) {
   hls.loadSource(url);
   hls.attachMedia(video);
   return { kind: "hls.js", destroy: () => hls.destroy() };
+}
+
+/** Whether `url` is a YouTube watch link (link videos: the academy's rules cannot apply). */
+export function isYouTube(url) {
+  try {
+    const host = new URL(url, location.href).hostname.replace(/^www\./, "");
+    return host === "youtube.com" || host === "youtu.be" || host === "m.youtube.com";
+  } catch {
+    return false;
+  }
 }

@@ -37,6 +37,7 @@ export class Stage {
     ui.speeds.replaceChildren();
     ui.seekNote.hidden = true;
     ui.screen.hidden = true; // no black box under a refusal
+    ui.elsewhere.hidden = true;
     this.status("Starting your viewing session…");
     let session;
     try {
@@ -99,7 +100,13 @@ export class Stage {
     window.addEventListener("pagehide", this.onPageHide);
     ui.section.dataset.state = "playing";
     ui.section.dataset.session = session.sessionId;
-    if (source.kind !== "none") {
+    ui.elsewhere.hidden = source.kind !== "youtube";
+    if (source.kind === "youtube") {
+      ui.elsewhereLink.href = session.playUrl;
+      ui.screen.hidden = true;
+      this.watermark.hide();
+      ui.speedRow.hidden = true;
+    } else if (source.kind !== "none") {
       this.status(""); // else it already says why it cannot play
       // Play was pressed: start at once. A browser that still wants a gesture on the video
       // itself refuses, and its controls are right there.
