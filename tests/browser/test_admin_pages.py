@@ -55,7 +55,8 @@ async def admin(gateway: GatewayProcess, bearer: Callable[..., dict[str, str]],
                 tenant_slug: str) -> AsyncIterator[Admin]:
     """A fresh academy: one lecture, one class session, two enrolled students."""
     async with aiohttp.ClientSession(base_url=gateway.url) as http:
-        room = await build_classroom(http, bearer, tenant_slug, students=2)  # type: ignore[arg-type]
+        room = await build_classroom(http, bearer,  # type: ignore[arg-type]
+                                     tenant_slug, students=2)
         token = room.admin["Authorization"].removeprefix("Bearer ")
         yield Admin(http, room, token)
 
@@ -137,7 +138,8 @@ async def test_a_link_is_added_at_once_and_a_bad_address_is_explained(
     row = page.get_by_role("row").filter(has_text="Intro")
     await expect(row).to_contain_text("Ready")
     [video] = (await admin.call("GET", V))["results"]
-    assert (video["title"], video["youtube_id"], video["status"]) == ("Intro", "dQw4w9WgXcQ", "READY")
+    assert (video["title"], video["youtube_id"], video["status"]) == (
+        "Intro", "dQw4w9WgXcQ", "READY")
     assert unexpected(errors, 400, "/add-url/") == []
 
 
@@ -163,7 +165,8 @@ async def test_an_interrupted_upload_in_parts_resumes_with_only_the_missing_part
     await form.get_by_label("Video file").set_input_files(source)
     await form.get_by_label("Send in parts (resumable)").check()
     await form.get_by_role("button", name="Upload").click()
-    await expect(form.get_by_role("status")).to_contain_text("Upload interrupted", timeout=BACKEND_MS)
+    await expect(form.get_by_role("status")).to_contain_text("Upload interrupted",
+                                                             timeout=BACKEND_MS)
     await expect(form.get_by_role("button", name="Resume upload")).to_be_visible()
     assert puts == [1, 2]
     # The upload bar stays where the upload stopped: part 1 of 8 MiB out of 9 MiB.
@@ -202,7 +205,8 @@ async def test_policy_changes_reach_the_api_and_bad_values_are_explained(
     await policy.get_by_role("button", name="Save policy").click()
     await expect(policy.get_by_role("status")).to_have_text("Policy saved.")
     stored = await admin.call("GET", f"{V}{video['id']}/")
-    assert (stored["allow_skip"], stored["max_speed"], stored["show_watermark"]) == (True, 1.5, False)
+    assert (stored["allow_skip"], stored["max_speed"], stored["show_watermark"]) == (
+        True, 1.5, False)
 
     speed = policy.get_by_label("Maximum playback speed")
     await speed.fill("9")
