@@ -11,17 +11,19 @@ function pct(x) {
   return `${(100 * x).toFixed(1)} %`;
 }
 
+/** What applies to a student: the rule, whether it is theirs alone, and their overrides. */
 function ruleText(student, permission) {
   if (!student.rule) return "free (no rule set)";
   const extras = [];
-  if (permission) {
-    if (permission.block_seek) extras.push("no seeking");
-    else if (permission.allow_skip_override !== null) extras.push(permission.allow_skip_override ? "may seek" : "no seek");
-    if (permission.block_speed_control) extras.push("1x only");
-    else if (permission.max_speed_override !== null) extras.push(`≤ ${permission.max_speed_override}x`);
-    if (permission.show_watermark_override !== null) extras.push(permission.show_watermark_override ? "watermark" : "no watermark");
-  }
-  return `${student.effective_rule}${student.is_override ? " (individual)" : ""}${extras.length ? ` · ${extras.join(", ")}` : ""}`;
+  const p = permission ?? {};
+  const choose = (value, yes, no) => (value === null || value === undefined ? null : value ? yes : no);
+  extras.push(p.block_seek ? "no seeking" : choose(p.allow_skip_override, "may seek", "no seek"));
+  extras.push(p.block_speed_control ? "1x only"
+    : p.max_speed_override != null ? `≤ ${p.max_speed_override}x` : null);
+  extras.push(choose(p.show_watermark_override, "watermark", "no watermark"));
+  const shown = extras.filter(Boolean);
+  return student.effective_rule + (student.is_override ? " (individual)" : "")
+    + (shown.length ? ` · ${shown.join(", ")}` : "");
 }
 
 /** Read the dialog's fields into a permission body (empty selects: the video's default). */

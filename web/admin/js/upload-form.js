@@ -109,9 +109,10 @@ export function uploadForm({ session, tenant, onUploaded }) {
     } catch (err) {
       if (err instanceof UploadError && err.resumable) {
         resume.hidden = false;
-        status.textContent = err.aborted
-          ? `Upload paused. ${upload.multipart ? "Resume sends only the missing parts." : "Resume sends the file again."}`
-          : `Upload interrupted: ${err.message} ${upload.multipart ? "Resume sends only the missing parts." : "Resume sends the file again."}`;
+        const next = upload.multipart
+          ? "Resume sends only the missing parts." : "Resume sends the file again.";
+        status.textContent = err.aborted ? `Upload paused. ${next}`
+          : `Upload interrupted: ${err.message} ${next}`;
       } else if (fieldErrors(err)) {
         showFieldErrors(form, fieldErrors(err), formError);
         status.textContent = "The upload was refused; see the messages above.";
