@@ -74,6 +74,7 @@ export function startPage(onReady) {
   });
 
   onSignedOut((error) => {
+    if (!form.hidden) return; // already asking: keep the first reason (polls go on failing)
     signOut();
     show(false);
     notify(message, error.message);
