@@ -19,6 +19,8 @@ import asyncpg
 import pytest
 from playwright.async_api import Page, Route, expect
 
+from config.settings import Settings
+from gateway.auth import mint_token
 from tests.browser.conftest import NewContext, console_errors, screenshot
 from tests.conftest import GatewayProcess, TranscoderWorker
 from tests.http.media_fixtures import Classroom, add_link_video, build_classroom
@@ -329,3 +331,23 @@ async def test_sign_in_refuses_what_is_not_a_token_and_a_teacher_is_told_setting
         "only admins change the academy's settings.")
     await expect(page.get_by_role("button", name="Save settings")).to_be_disabled()
     assert unexpected(errors, 403, "/media/settings/") == []
+
+
+async def test_a_token_that_expires_while_the_page_is_open_asks_for_a_new_one(
+        new_context: NewContext, admin: Admin, settings: Settings) -> None:
+    video = await add_link_video(admin.http, admin.room, "Osmosis")  # type: ignore[arg-type]
+    short = mint_token(settings.auth_jwt_secret, tenant=admin.room.tenant, sub="admin-1",
+                       role="admin", ttl_seconds=6)
+    context = await new_context()
+    page = await context.new_page()
+    errors = console_errors(page)
+    await page.goto(f"/app/admin/video.html?id={video['id']}#token={short}")
+    await expect(page.get_by_role("heading", name="Osmosis", exact=True)).to_be_visible()
+    # The page keeps polling; the first answer after the expiry signs it out with the reason.
+    form = page.get_by_role("form", name="Sign in")
+    await expect(form.get_by_role("alert")).to_have_text(
+        "You are not signed in, or your sign-in has expired. Paste a fresh admin token. "
+        "(Token has expired.)", timeout=BACKEND_MS)
+    await expect(page.get_by_role("heading", name="Osmosis", exact=True)).to_be_hidden()
+    assert await page.evaluate("sessionStorage.length") == 0  # the dead token is gone
+    assert unexpected(errors, 401, "/api/v1/") == []
