@@ -103,5 +103,5 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.API] = api
     openapi.setup_routes(app)
     local_cdn.setup_routes(app)
-    pages.setup_routes(app)
+    pages.setup_routes(app, upload_origin=pages.origin_of(settings.s3_endpoint_url))
     return app

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -51,6 +52,9 @@ class Pages:
     """Resolves ``/app/`` URLs to files below one web root, never outside it."""
 
     root: Path
+    # The browser PUTs uploads straight to S3 (presigned URLs): the one other origin a page
+    # may connect to.
+    upload_origin: str = ""
 
     @property
     def vendor_root(self) -> Path:
@@ -108,9 +112,12 @@ class Pages:
             "X-Content-Type-Options": "nosniff",
         })
         if path.suffix == ".html":
-            # No third-party origin may be framed, fetched or scripted: everything is ours.
+            # No third-party origin may be framed, fetched or scripted: everything is ours
+            # but the S3 origin that uploads go to.
+            connect = " ".join(filter(None, ("'self'", self.upload_origin)))
             response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                f"default-src 'self'; connect-src {connect}; "
+                "img-src 'self' data: blob:; media-src 'self' blob:; "
                 "style-src 'self'; script-src 'self'; worker-src 'self' blob:; "
                 "frame-ancestors 'none'")
             response.headers["Referrer-Policy"] = "no-referrer"
@@ -121,8 +128,14 @@ async def _to_landing(request: web.Request) -> web.StreamResponse:
     raise web.HTTPPermanentRedirect(PREFIX)
 
 
-def setup_routes(app: web.Application, root: Path = WEB_ROOT) -> None:
-    """Add ``/app`` and ``/app/{tail}`` (GET and HEAD)."""
-    pages = Pages(root)
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL (what a Content-Security-Policy source names)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def setup_routes(app: web.Application, root: Path = WEB_ROOT, *, upload_origin: str = "") -> None:
+    """Add ``/app`` and ``/app/{tail}`` (GET and HEAD); pages may upload to ``upload_origin``."""
+    pages = Pages(root, upload_origin)
     app.router.add_get("/app", _to_landing)
     app.router.add_get(PREFIX + "{tail:.*}", pages.serve)

@@ -310,8 +310,10 @@ class TranscoderWorker:
 
 
 @pytest.fixture(scope="session")
-def transcoder_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TranscoderWorker]:
-    """One transcoder worker for the session; a test may kill and restart it."""
+def transcoder_worker(dispatch_worker: AgentsWorker, tmp_path_factory: pytest.TempPathFactory
+                      ) -> Iterator[TranscoderWorker]:
+    """One transcoder worker for the session (with the dispatch that feeds it jobs); a test may
+    kill and restart it."""
     worker = TranscoderWorker(tmp_path_factory.mktemp("transcoder"),
                               tmp_path_factory.mktemp("transcoder-work"))
     try:

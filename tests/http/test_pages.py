@@ -18,7 +18,7 @@ from gateway import pages
 @pytest.fixture
 async def site(aiohttp_client) -> TestClient:
     app = web.Application()
-    pages.setup_routes(app)
+    pages.setup_routes(app, upload_origin=pages.origin_of("http://s3.example:9000/bucket/"))
     return await aiohttp_client(app)
 
 
@@ -54,6 +54,8 @@ async def test_html_forbids_other_origins(site: TestClient) -> None:
     resp = await site.get("/app/player/")
     policy = resp.headers["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    # Uploads go straight to S3: the only other origin a page may connect to.
+    assert "connect-src 'self' http://s3.example:9000;" in policy
     assert "http" not in (await resp.text()).replace("http-equiv", "")  # no absolute URLs
 
 
