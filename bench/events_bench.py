@@ -7,7 +7,9 @@ Real processes: one ``python -m agents`` worker, the ``python -m agents.recorder
 one then two ``python -m gateway`` processes,
 and, as the ceiling, ``bench/bare_endpoint.py`` (aiohttp parsing the same JSON, nothing else).
 Batches of 10 events from 50 live playback sessions. Lag is ``stored_at - received_at`` of the
-audit rows (PostgreSQL clock vs the gateway's, same host).
+audit rows (PostgreSQL clock vs the gateway's, same host); verdict lag is ``judged_at -
+received_at`` of the events the player-events agent found violating (each batch is 9 position
+samples and one attempt to play at 4x where 2x is the maximum).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,6 +37,7 @@ from config.settings import Settings, load_settings  # noqa: E402
 from gateway import playback_tokens as pt  # noqa: E402
 from storage.cache import create_redis  # noqa: E402
 from storage.live_sessions import LiveSessions  # noqa: E402
+from streams import topics  # noqa: E402
 from tests.conftest import AgentsWorker, GatewayProcess, RecorderProcess  # noqa: E402
 
 SESSIONS = 50
@@ -61,7 +66,7 @@ async def tokens(settings: Settings, run: str) -> list[str]:
                         idle_seconds=3600)
         claims = pt.PlaybackClaims(tenant="bench", tenant_id=1, user_id=f"b{i}", video_id=7,
                                    enrollment_id=9, device_id="d", session_id=session,
-                                   policy={"allow_seek": True})
+                                   policy={"allow_seek": True, "playback_rate": {"max": 2}})
         out.append(pt.sign(claims, settings.playback_keys(), now=time.time(),
                            ttl_seconds=3600))
     await redis.aclose()
@@ -85,7 +90,10 @@ async def load(urls: list[str], toks: list[str], batches: int, concurrency: int,
                     # Open-loop arrivals: batch n is due at n / (rate / 10) seconds.
                     await asyncio.sleep(max(0.0, began + n * 10 / rate - time.perf_counter()))
                 events = [{"type": "position", "payload": {"position": n * 10 + i, "rate": 1},
-                           "occurred_at": time.time()} for i in range(10)]
+                           "occurred_at": time.time()} for i in range(9)]
+                # One violation a batch, so the verdict path is measured at every rate.
+                events.append({"type": "speed_change_attempt", "payload": {"from": 1, "to": 4},
+                               "occurred_at": time.time()})
                 body = {"token": toks[n % len(toks)], "events": events}
                 started = time.perf_counter()
                 async with http.post(urls[n % len(urls)], json=body) as resp:
@@ -108,12 +116,54 @@ async def lag(settings: Settings, run: str, expected: int) -> tuple[float, float
             if n >= expected or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
-        row = await conn.fetchrow(
-            """SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
-                      percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
-               FROM (SELECT extract(epoch FROM stored_at - received_at) * 1000 AS ms
-                     FROM playback_events WHERE session_id LIKE $1) x""", f"bench-{run}-%")
+        row = await conn.fetchrow(_PERCENTILES.format(column="stored_at", where=""),
+                                  f"bench-{run}-%")
         return float(row["p50"] or 0), float(row["p99"] or 0), n
+    finally:
+        await conn.close()
+
+
+_PERCENTILES = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, count(*) AS n
+FROM (SELECT extract(epoch FROM {column} - received_at) * 1000 AS ms
+      FROM playback_events WHERE session_id LIKE $1 {where}) x"""
+
+
+async def agents_backlog(settings: Settings) -> int:
+    """Player events the agents' group has not committed yet (what is still to be judged)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(settings.agents_app_id)
+        parts = [tp for tp in committed if tp.topic == topics.PLAYBACK_EVENTS.name]
+        ends = await consumer.end_offsets(parts)
+        return sum(ends[tp] - committed[tp].offset for tp in parts)
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def drain(settings: Settings, timeout: float = 180.0) -> float:
+    """Wait until the agents have judged every event; return how long that took (s)."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout and await agents_backlog(settings) > 0:
+        await asyncio.sleep(0.5)
+    return time.monotonic() - began
+
+
+async def verdict_lag(settings: Settings, run: str) -> tuple[float, float, int]:
+    """p50/p99 of judged_at - received_at (ms) of the run's violations, once the agents have
+    judged every event (and the recorders had a moment to write the last verdicts)."""
+    await drain(settings)
+    await asyncio.sleep(1.0)
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        row = await conn.fetchrow(_PERCENTILES.format(column="judged_at", where="AND violated"),
+                                  f"bench-{run}-%")
+        return float(row["p50"] or 0), float(row["p99"] or 0), int(row["n"])
     finally:
         await conn.close()
 
@@ -130,6 +180,9 @@ class Row:
     lag_p50: float = float("nan")
     lag_p99: float = float("nan")
     stored: int = 0
+    verdict_p50: float = float("nan")
+    verdict_p99: float = float("nan")
+    verdicts: int = 0
 
 
 async def scenario(settings: Settings, name: str, urls: list[str], batches: int,
@@ -141,12 +194,14 @@ async def scenario(settings: Settings, name: str, urls: list[str], batches: int,
     if audited:
         # Start from an idle pipeline: the warm-up's backlog is not the measured run's lag.
         await lag(settings, run, warm_up * 10)
+        await drain(settings)
     run = uuid.uuid4().hex[:8]
     toks = await tokens(settings, run)
     achieved, latencies, failures = await load(urls, toks, batches, concurrency, rate)
     row = Row(name, achieved, pct(latencies, 0.5), pct(latencies, 0.99), failures)
     if audited:
         row.lag_p50, row.lag_p99, row.stored = await lag(settings, run, batches * 10)
+        row.verdict_p50, row.verdict_p99, row.verdicts = await verdict_lag(settings, run)
     return row
 
 
@@ -208,11 +263,12 @@ def print_rows(rows: list[Row]) -> None:
     """The markdown table (ratios against the first row, the ceiling, when it is there)."""
     ceiling = rows[0].rate if rows[0].setup.startswith("bare") else float("nan")
     print("| setup | events/s | vs ceiling | p50 ms | p99 ms | lag p50 ms | lag p99 ms | "
-          "stored | non-200 |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "stored | non-200 | verdict lag p50 ms | verdict lag p99 ms | verdicts |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r.setup} | {r.rate:.0f} | {r.rate / ceiling:.2f} | {r.p50:.1f} | "
-              f"{r.p99:.1f} | {r.lag_p50:.0f} | {r.lag_p99:.0f} | {r.stored} | {r.failures} |")
+              f"{r.p99:.1f} | {r.lag_p50:.0f} | {r.lag_p99:.0f} | {r.stored} | {r.failures} | "
+              f"{r.verdict_p50:.0f} | {r.verdict_p99:.0f} | {r.verdicts} |")
 
 
 if __name__ == "__main__":

@@ -31,14 +31,15 @@ WHERE playback_events.received_at IS DISTINCT FROM EXCLUDED.received_at
 _INSERT_VERDICTS = """
 INSERT INTO playback_events (
     id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type,
-    violated, violation_reason, occurred_at, received_at)
+    violated, violation_reason, occurred_at, received_at, judged_at)
 SELECT id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type, true, reason,
-       occurred_at, occurred_at
+       occurred_at, occurred_at, clock_timestamp()
 FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
             $7::text[], $8::text[], $9::timestamptz[])
      AS v(id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type, reason,
           occurred_at)
-ON CONFLICT (id) DO UPDATE SET violated = true, violation_reason = EXCLUDED.violation_reason
+ON CONFLICT (id) DO UPDATE SET violated = true, violation_reason = EXCLUDED.violation_reason,
+    judged_at = coalesce(playback_events.judged_at, EXCLUDED.judged_at)
 """
 
 

@@ -65,6 +65,9 @@ async def test_event_and_verdict_make_one_row_in_either_order(
     assert row["event_payload"] == {"from": 1, "to": 50}
     assert row["policy_snapshot"] == {"allow_seek": False}
     assert row["received_at"].timestamp() == pytest.approx(1.8e9 + 0.5)
+    assert row["judged_at"] is not None  # when the verdict came: the second path's lag
+    if not verdict_first:
+        assert row["judged_at"] >= row["stored_at"]
 
 
 def _polled(topic: str, values: list[Any]) -> dict[TopicPartition, list[ConsumerRecord]]:
