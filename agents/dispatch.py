@@ -24,7 +24,7 @@ from policy.transcode import Effect, Step, Tracking
 from storage.db import create_pool
 from storage.transcodes import TranscodeRows
 from streams import codecs, topics
-from streams.app import faust_topic
+from streams.app import faust_table, faust_topic
 from streams.exceptions import DecodeError
 from streams.schemas import TranscodeJobV1, TranscodeRequestV1, TranscodeResultV1
 
@@ -105,8 +105,7 @@ def register(app: faust.App, settings: Settings) -> Any:
                        key_type=bytes, value_type=bytes, key_serializer="raw",
                        value_serializer="raw", partitions=settings.kafka_partitions)
     jobs = faust_topic(app, topics.TRANSCODE_JOBS, settings)
-    table = app.Table(TABLE_NAME, partitions=settings.kafka_partitions, key_type=bytes,
-                      value_type=bytes)
+    table = faust_table(app, TABLE_NAME, settings)
 
     @app.agent(source, name="dispatch", concurrency=1)
     async def dispatch(stream: faust.StreamT[bytes]) -> None:

@@ -18,7 +18,7 @@ import faust
 from config.settings import Settings
 from policy.player_events import decode_state, encode_state, step
 from streams import codecs, topics
-from streams.app import faust_topic
+from streams.app import faust_table, faust_topic
 from streams.schemas import PlaybackEventV1, SessionCommandV1
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,7 @@ def register(app: faust.App, settings: Settings) -> Any:
     violations = faust_topic(app, topics.VIOLATIONS, settings)
     progress = faust_topic(app, topics.PROGRESS, settings)
     commands = faust_topic(app, topics.SESSION_COMMANDS, settings)
-    table = app.Table(TABLE_NAME, partitions=settings.kafka_partitions, key_type=bytes,
-                      value_type=bytes)
+    table = faust_table(app, TABLE_NAME, settings)
 
     @app.agent(events, name="player-events", concurrency=1)
     async def player_events(stream: faust.StreamT[bytes]) -> None:

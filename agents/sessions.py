@@ -21,7 +21,7 @@ from config.settings import Settings
 from storage.cache import create_redis
 from storage.live_sessions import LiveSessions
 from streams import codecs, topics
-from streams.app import faust_topic
+from streams.app import faust_table, faust_topic
 from streams.schemas import SessionCommandV1
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,7 @@ def register(app: faust.App, settings: Settings) -> Any:
     lifecycle = faust_topic(app, topics.SESSION_LIFECYCLE, settings)
     # Keys and values are raw bytes (the app's serializers): the key bytes are exactly the
     # command stream's, so the table is co-partitioned with it.
-    table = app.Table(TABLE_NAME, partitions=settings.kafka_partitions, key_type=bytes,
-                      value_type=bytes)
+    table = faust_table(app, TABLE_NAME, settings)
     reply_topics: dict[str, faust.TopicT] = {}
 
     def reply_topic(name: str) -> faust.TopicT:

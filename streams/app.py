@@ -7,6 +7,21 @@ import faust
 from config.settings import Settings
 from streams.topics import TopicSpec
 
+# Faust creates each table's changelog compacted, but with Kafka's default segments (1 GiB or
+# 7 days), and the cleaner never touches the active segment: a worker that starts without its
+# RocksDB (new host, new data dir) then replays every write the table ever had, and so the
+# group's time to take a partition over grows with the history (measured on the test stack:
+# 118k player-state records, 193 MB, 14-22 s of "Restoring state" for a fresh worker, growing
+# run after run). Small segments let compaction keep the replay near one record per key.
+# Applied when Faust creates the topic; an existing changelog keeps its configuration until
+# altered (kafka-configs --alter --add-config). Beware: aiokafka's alter_configs is the legacy
+# non-incremental AlterConfigs, which resets every key not given: include cleanup.policy=compact.
+CHANGELOG_TOPIC_CONFIGS = {
+    "segment.ms": str(10 * 60 * 1000),
+    "segment.bytes": str(16 * 1024 * 1024),
+    "min.cleanable.dirty.ratio": "0.1",
+}
+
 
 def create_faust_app(settings: Settings, app_id: str | None = None,
                      data_dir: str | None = None) -> faust.App:
@@ -37,6 +52,12 @@ def create_faust_app(settings: Settings, app_id: str | None = None,
         web_port=settings.agents_web_port or 6066,
         producer_acks=-1,
     )
+
+
+def faust_table(app: faust.App, name: str, settings: Settings) -> faust.Table:
+    """A bytes-to-bytes table co-partitioned with our topics, its changelog kept compact."""
+    return app.Table(name, partitions=settings.kafka_partitions, key_type=bytes,
+                     value_type=bytes, extra_topic_configs=CHANGELOG_TOPIC_CONFIGS)
 
 
 def faust_topic(app: faust.App, spec: TopicSpec, settings: Settings) -> faust.TopicT:
