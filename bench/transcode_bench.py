@@ -15,7 +15,7 @@ alternates, ``--runs`` times each:
   master last) -> result -> dispatch agent -> READY, timed from the ``complete/`` answer to
   READY in PostgreSQL.
 
-It starts its own agents and transcoder workers and prints a markdown table of medians.
+It starts its own dispatch and transcoder workers and prints a markdown table of medians.
 """
 
 from __future__ import annotations
@@ -146,8 +146,10 @@ async def run(settings: Settings, seconds: int, runs: int) -> None:
         data = source.read_bytes()
         procs: list[subprocess.Popen[bytes]] = []
         try:
-            # The stack's own table stores: recovery replays only what changed since.
-            procs.append(start("agents", work / "agents.log", b"Worker ready", {}))
+            # Dispatch runs in its own Faust app; its table stores are the stack's own, so
+            # recovery replays only what changed since.
+            procs.append(start("agents.dispatch_worker", work / "dispatch.log", b"Worker ready",
+                               {}))
             procs.append(start("transcoder", work / "transcoder.log",
                                b"transcoder waiting for jobs",
                                {"TRANSCODER_WORK_DIR": str(work / "jobs")}))
