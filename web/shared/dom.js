@@ -2,7 +2,8 @@
 
 /**
  * h("button", {class: "x", onclick: fn}, "text", child) -> an element. Attributes starting
- * with "on" become listeners; `hidden`/`disabled` booleans are properties; text is never HTML.
+ * with "on" become listeners; `dataset: {k: v}` sets data-* attributes; `hidden`/`disabled`
+ * booleans are properties; text is never HTML.
  */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -12,6 +13,8 @@ export function h(tag, attrs = {}, ...children) {
       el.addEventListener(name.slice(2), value);
     } else if (name === "class") {
       el.className = value;
+    } else if (name === "dataset") {
+      Object.assign(el.dataset, value);
     } else if (name === "style") {
       // Through the CSSOM: the pages' CSP forbids inline style attributes, not this.
       el.style.cssText = value;

@@ -1,28 +1,8 @@
-// Small DOM and formatting helpers shared by the admin pages.
+// Small DOM and formatting helpers of the admin pages, on top of the pages' shared ones.
 
-/** Create an element: h("td", {class: "num"}, "12"). Attributes starting with "on" bind events. */
-export function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs ?? {})) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") {
-      el.addEventListener(key.slice(2).toLowerCase(), value);
-    } else if (key === "class") {
-      el.className = value;
-    } else if (key === "dataset") {
-      Object.assign(el.dataset, value);
-    } else if (value === true) {
-      el.setAttribute(key, "");
-    } else {
-      el.setAttribute(key, String(value));
-    }
-  }
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return el;
-}
+import { clock, h } from "/app/shared/dom.js";
+
+export { h };
 
 /** A labelled progress bar with its percentage as text (`value` 0..100). */
 export function meter(value, label) {
@@ -51,12 +31,7 @@ export function formatBytes(n) {
 }
 
 export function formatDuration(seconds) {
-  if (seconds === null || seconds === undefined) return "";
-  const s = Math.round(seconds);
-  const hh = Math.floor(s / 3600);
-  const mm = Math.floor((s % 3600) / 60);
-  const ss = String(s % 60).padStart(2, "0");
-  return hh ? `${hh}:${String(mm).padStart(2, "0")}:${ss}` : `${mm}:${ss}`;
+  return seconds === null || seconds === undefined ? "" : clock(Math.round(seconds));
 }
 
 export function formatTime(iso) {
