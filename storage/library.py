@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from storage.videos import source_type
+
 # A student enrolled twice in the same class session (two lectures sharing it) plays through
 # the lowest enrollment id: stable, so progress always lands on the same row.
 _LIBRARY = """
@@ -23,8 +25,7 @@ WITH mine AS (
     GROUP BY se.session_id
 )
 SELECT v.id AS video, v.title, v.session_id AS session, v.status, v.duration,
-       CASE WHEN v.file_key <> '' THEN 's3' WHEN v.youtube_id <> '' THEN 'youtube'
-            WHEN v.external_url <> '' THEN 'external' ELSE 'unknown' END AS source_type,
+       v.file_key, v.youtube_id, v.external_url,
        m.enrollment_id AS enrollment,
        coalesce(p.rule, 'free') AS rule,
        coalesce(vp.progress, 0)::float8 AS progress,
@@ -50,7 +51,7 @@ class LibraryItem:
     session: int
     status: str
     duration: int | None
-    source_type: str  # s3 | youtube | external | unknown (as VideoOut says it)
+    source_type: str  # s3 | youtube | external | unknown (storage.videos.source_type)
     enrollment: int
     rule: str  # free | once | blocked
     progress: float  # 0..1, share of the video watched
@@ -72,5 +73,10 @@ class LibraryRepository:
         if not rows and offset:
             # Past the last page: the window count is gone with the rows, ask for it alone.
             total = (await self.list(tenant_id, user_id, limit=1, offset=0))[0]
-        items = [LibraryItem(**{k: v for k, v in r.items() if k != "total"}) for r in rows]
+        items = [LibraryItem(
+            video=r["video"], title=r["title"], session=r["session"], status=r["status"],
+            duration=r["duration"],
+            source_type=source_type(r["file_key"], r["youtube_id"], r["external_url"]),
+            enrollment=r["enrollment"], rule=r["rule"], progress=r["progress"],
+            last_position=r["last_position"], completed=r["completed"]) for r in rows]
         return total, items

@@ -43,13 +43,18 @@ class Video:
     @property
     def source_type(self) -> str:
         """Where the media comes from, as the seed reported it."""
-        if self.file_key:
-            return "s3"
-        if self.youtube_id:
-            return "youtube"
-        if self.external_url:
-            return "external"
-        return "unknown"
+        return source_type(self.file_key, self.youtube_id, self.external_url)
+
+
+def source_type(file_key: str, youtube_id: str, external_url: str) -> str:
+    """``s3``, ``youtube``, ``external`` or ``unknown``: the first source a video row has."""
+    if file_key:
+        return "s3"
+    if youtube_id:
+        return "youtube"
+    if external_url:
+        return "external"
+    return "unknown"
 
 
 def _video(record: asyncpg.Record) -> Video:
