@@ -6,6 +6,7 @@ without them they are skipped with the reason, never faked.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -108,6 +109,15 @@ class ModuleProcess:
         finally:
             self._log.close()
 
+    @contextlib.contextmanager
+    def running(self) -> Iterator[ModuleProcess]:
+        """Ready inside the block, stopped after it (also when it never became ready)."""
+        try:
+            self.wait_ready()
+            yield self
+        finally:
+            self.stop()
+
 
 class AgentsWorker(ModuleProcess):
     """A Faust worker: ``module`` is ``agents`` (the session agents) or
@@ -137,11 +147,8 @@ class RecorderProcess(ModuleProcess):
 def recorders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecorderProcess]:
     """The recorders for the whole session (audit, progress and session rows)."""
     process = RecorderProcess(tmp_path_factory.mktemp("recorders") / "recorders.log")
-    try:
-        process.wait_ready()
+    with process.running():
         yield process
-    finally:
-        process.stop()
 
 
 @pytest.fixture(scope="session")
@@ -150,11 +157,8 @@ def agents_worker(recorders: RecorderProcess, tmp_path_factory: pytest.TempPathF
     """One agents worker for the whole session (a Faust start costs seconds), with the
     recorders that store what its agents emit."""
     worker = AgentsWorker(tmp_path_factory.mktemp("agents") / "worker.log")
-    try:
-        worker.wait_ready()
+    with worker.running():
         yield worker
-    finally:
-        worker.stop()
 
 
 @pytest.fixture(scope="session")
@@ -162,11 +166,8 @@ def dispatch_worker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agents
     """One transcode dispatch worker (its own Faust app and process) for the whole session."""
     worker = AgentsWorker(tmp_path_factory.mktemp("dispatch") / "worker.log",
                           module="agents.dispatch_worker")
-    try:
-        worker.wait_ready()
+    with worker.running():
         yield worker
-    finally:
-        worker.stop()
 
 
 @pytest.fixture
@@ -257,11 +258,8 @@ def second_agents_worker(agents_worker: AgentsWorker, tmp_path_factory: pytest.T
     data = tmp_path_factory.mktemp("faust2")
     worker = AgentsWorker(tmp_path_factory.mktemp("agents2") / "worker.log",
                           extra_env={"AGENTS_DATA_DIR": str(data)})
-    try:
-        worker.wait_ready()
+    with worker.running():
         yield worker
-    finally:
-        worker.stop()
 
 
 class TranscoderWorker:
