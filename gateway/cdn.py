@@ -45,20 +45,13 @@ def signer_from_settings(settings: Settings) -> CookieSigner | None:
                         base, settings.cloudfront_domain, settings.cookie_secure)
 
 
-def cookie_lifetime(cookie_ttl_seconds: int, token_lifetime_seconds: int | None) -> int:
-    """Seconds a cookie lives: the setting, never longer than the playback token's lifetime."""
-    if token_lifetime_seconds is None or token_lifetime_seconds <= 0:
-        return cookie_ttl_seconds
-    return min(cookie_ttl_seconds, token_lifetime_seconds)
-
-
 def cookie_expiry(request: web.Request, now: float,
                   token_lifetime_seconds: int | None) -> int | None:
     """When cookies granted at ``now`` expire; None when this app grants no cookies."""
     if request.app[keys.CDN_SIGNER] is None:
         return None
-    return int(now) + cookie_lifetime(request.app[keys.SETTINGS].cdn_cookie_ttl_seconds,
-                                      token_lifetime_seconds)
+    return int(now) + cdn_cookies.cookie_lifetime(
+        request.app[keys.SETTINGS].cdn_cookie_ttl_seconds, token_lifetime_seconds)
 
 
 def set_cookies(request: web.Request, response: web.StreamResponse, video_id: int,
