@@ -35,7 +35,7 @@ arguments; nothing here does I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from policy.credit import ALLOWANCE_SECONDS, Budget, accrue, spend
 
@@ -77,7 +77,7 @@ class Watch:
     progress: float = 0.0  # covered / duration in [0, 1]; never decreases
     completed: bool = False  # progress reached the tenant's threshold once; stays True
     milestones: frozenset[int] = frozenset()  # percentages already emitted
-    budget: Budget = Budget()  # what the server's clock has paid for and is not spent yet
+    budget: Budget = field(default_factory=Budget)  # what the server's clock paid, unspent
 
 
 def clamp(interval: Interval, duration: float | None = None) -> Interval | None:

@@ -90,8 +90,9 @@ def _progress(e: PlaybackEventV1, state: PlayerState) -> tuple[PlayerState, Prog
     key = f"{e.enrollment_id}:{e.video_id}"
     before = state.watches.get(key)
     position = e.payload.get("position")
+    milestones: tuple[int, ...] = ()
     if e.event_type == "SEEK_ATTEMPT" and before is not None:
-        watch, milestones = interrupt(before, e.session_id), ()
+        watch = interrupt(before, e.session_id)
     elif e.event_type != "POSITION" or isinstance(position, bool) or \
             not isinstance(position, (int, float)) or not math.isfinite(position):
         return state, None

@@ -12,15 +12,17 @@ import asyncio
 import itertools
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from policy.player_events import PlayerState, Step, encode_state, step
+from policy.player_events import MAX_WATCHES, PlayerState, Step, encode_state, step
+from storage import progress_records
 from streams import codecs
-from streams.schemas import PlaybackEventV1
+from streams.schemas import PlaybackEventV1, ProgressV1
 from tests.http.playback_fixtures import build_stage, play
 
 NOW = 1_800_000_000.0
@@ -152,3 +154,45 @@ async def test_a_forged_request_through_the_api_credits_seconds_not_minutes(
     assert row is not None and row["last_position"] == 30 * 99
     assert row["watched_seconds"] <= ALLOWANCE  # was 2970
     assert row["progress"] <= ALLOWANCE / 3600 and row["completed"] is False
+
+
+def test_a_dropped_watch_restarts_empty_and_its_messages_say_so() -> None:
+    # A student who went through more videos than the state keeps comes back to the first.
+    events = [sample(float(p), NOW + v * 100 + p, NOW + v * 100 + p, video=v)
+              for v in range(MAX_WATCHES + 1) for p in range(0, 60, 5)]
+    state, steps = run(events)
+    assert "9:0" not in state.watches and len(state.watches) == MAX_WATCHES
+    first = [s.progress for s in steps if s.progress is not None and s.progress.video_id == 0]
+    later = NOW + 10_000
+    state, back = run([sample(60.0, later, later, video=0, session="s2"),
+                       sample(65.0, later + 5, later + 5, video=0, session="s2")], state)
+    message = back[-1].progress
+    assert message is not None and message.watched_seconds == 5.0
+    assert first[-1] is not None and first[-1].watched_seconds == 55.0
+    # the recorder keeps the 55 s (test_recorded_progress_never_goes_down_...)
+
+
+@pytest.mark.stack
+async def test_recorded_progress_never_goes_down_when_a_watch_restarts(
+        api: TestClient, bearer: Any, tenant_slug: str, db: asyncpg.Pool) -> None:
+    stage = await build_stage(api, bearer, tenant_slug)
+    video = stage.video["id"]
+    tenant_id = await db.fetchval("SELECT tenant_id FROM videos WHERE id = $1", video)
+    high = ProgressV1(
+        tenant=tenant_slug, tenant_id=tenant_id, user_id="stu-0", video_id=video,
+        enrollment_id=stage.enrollment, session_id="s1", progress=0.95, watched_seconds=95.0,
+        last_position=95.0, completed=True, intervals=[[0.0, 95.0]], milestones=[25, 50, 75],
+        at=time.time())
+    restarted = replace(high, session_id="s2", progress=0.02, watched_seconds=2.0,
+                        last_position=2.0, completed=False, intervals=[[0.0, 2.0]],
+                        milestones=[])
+    query = """SELECT progress, watched_seconds, completed, intervals, last_position
+               FROM video_progress WHERE video_id = $1 AND enrollment_id = $2"""
+    for batches in ([[high, restarted]], [[high], [restarted]]):
+        await db.execute("DELETE FROM video_progress WHERE video_id = $1", video)
+        for batch in batches:
+            async with db.acquire() as conn, conn.transaction():
+                await progress_records.record(conn, batch)
+        row = await db.fetchrow(query, video, stage.enrollment)
+        assert (row["progress"], row["watched_seconds"], row["completed"]) == (0.95, 95.0, True)
+        assert "95" in str(row["intervals"]) and row["last_position"] == 2
