@@ -19,7 +19,11 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
-from policy.player_events import MAX_WATCHES, PlayerState, Step, encode_state, step
+from policy import player_events as P
+from policy.credit import Budget
+from policy.intervals import MAX_INTERVALS, Sample, Watch
+from policy.player_events import PlayerState, Step, encode_state, step
+from policy.violations import PositionSample, SessionTrack
 from storage import progress_records
 from streams import codecs
 from streams.schemas import PlaybackEventV1, ProgressV1
@@ -159,9 +163,9 @@ async def test_a_forged_request_through_the_api_credits_seconds_not_minutes(
 def test_a_dropped_watch_restarts_empty_and_its_messages_say_so() -> None:
     # A student who went through more videos than the state keeps comes back to the first.
     events = [sample(float(p), NOW + v * 100 + p, NOW + v * 100 + p, video=v)
-              for v in range(MAX_WATCHES + 1) for p in range(0, 60, 5)]
+              for v in range(P.MAX_WATCHES + 1) for p in range(0, 60, 5)]
     state, steps = run(events)
-    assert "9:0" not in state.watches and len(state.watches) == MAX_WATCHES
+    assert "9:0" not in state.watches and len(state.watches) == P.MAX_WATCHES
     first = [s.progress for s in steps if s.progress is not None and s.progress.video_id == 0]
     later = NOW + 10_000
     state, back = run([sample(60.0, later, later, video=0, session="s2"),
@@ -196,3 +200,21 @@ async def test_recorded_progress_never_goes_down_when_a_watch_restarts(
         row = await db.fetchrow(query, video, stage.enrollment)
         assert (row["progress"], row["watched_seconds"], row["completed"]) == (0.95, 95.0, True)
         assert "95" in str(row["intervals"]) and row["last_position"] == 2
+
+
+def test_the_largest_state_the_caps_allow_is_under_the_bound() -> None:
+    # Every cap full, every float as long as a float prints, session ids as long as uuids.
+    def num(i: int) -> float:
+        return 1234.5678901234567 + i * 1.0000000000000002e-3
+
+    sid = [str(uuid.uuid4()) for _ in range(P.MAX_TRACKED_SESSIONS)]
+    watch = Watch(
+        intervals=tuple((num(2 * i), num(2 * i + 1)) for i in range(MAX_INTERVALS)),
+        last=Sample(num(1), NOW + 0.123456789, sid[0], num(2)), last_position=num(3),
+        progress=0.123456789012345678, completed=True, milestones=frozenset({25, 50, 75, 100}),
+        budget=Budget(num(4), NOW + 0.987654321))
+    track = SessionTrack(last=PositionSample(num(5), NOW + 0.1234567), violations=123456,
+                         seek_at=NOW + 0.7654321, seen_at=NOW + 0.3456789)
+    state = PlayerState(tracks={s: track for s in sid},
+                        watches={f"{10**9 + i}:{10**9 + i}": watch for i in range(P.MAX_WATCHES)})
+    assert len(encode_state(state)) < P.STATE_BOUND_BYTES
