@@ -124,6 +124,9 @@ class Settings:
         "HLS_KEY_BASE_URL", "",
         doc="Public base URL of the gateway in encrypted playlists' key URIs; empty: a "
             "root-relative path (CDN and API on one host)")
+    transcoder_timeout_max_seconds: float = _setting(
+        "TRANSCODER_TIMEOUT_MAX_SECONDS", 4 * 3600.0, float,
+        doc="Ceiling of the ffmpeg timeout, whatever the source's duration (seconds)")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})
