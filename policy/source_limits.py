@@ -41,7 +41,7 @@ def human_bytes(size: int) -> str:
 
 def human_seconds(seconds: float) -> str:
     """``4 h``, ``1 h 30 min``, ``45 s``."""
-    whole = int(round(seconds))
+    whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     parts = [f"{hours} h"] if hours else []

@@ -7,7 +7,12 @@ import pytest
 from config.tenant_settings import TenantSettings
 from policy.media_probe import InvalidSource, SourceInfo, SourceOutOfBounds
 from policy.source_limits import (
-    SourceLimits, check_size, check_source, ffmpeg_timeout, human_bytes, human_seconds,
+    SourceLimits,
+    check_size,
+    check_source,
+    ffmpeg_timeout,
+    human_bytes,
+    human_seconds,
     size_problem,
 )
 from transcoder.jobs import classify
