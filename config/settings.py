@@ -144,6 +144,9 @@ class Settings:
         "PUBLIC_BASE_URL", "",
         doc="Public base URL of the API in links it returns (pagination); empty: links are "
             "path and query only (never built from the Host header)")
+    transcoder_timeout_max_seconds: float = _setting(
+        "TRANSCODER_TIMEOUT_MAX_SECONDS", 4 * 3600.0, float,
+        doc="Ceiling of the ffmpeg timeout, whatever the source's duration (seconds)")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})

@@ -30,6 +30,9 @@ class TenantSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     violation_action: Literal["audit", "revoke"] = "audit"
     violation_revoke_after: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 3
     hls_encryption: bool = False
+    max_source_seconds: Annotated[int, msgspec.Meta(ge=1, le=24 * 3600)] = 4 * 3600
+    max_source_pixels: Annotated[int, msgspec.Meta(ge=64 * 64, le=7680 * 4320)] = 3840 * 2160
+    max_source_bytes: Annotated[int, msgspec.Meta(ge=1024**2, le=20 * 1024**3)] = 10 * 1024**3
 
 
 DOCS = {
@@ -43,6 +46,9 @@ DOCS = {
     "violation_action": "audit violations only, or revoke the session",
     "violation_revoke_after": "violations in a session before it is revoked",
     "hls_encryption": "encrypt new HLS packages with AES-128",
+    "max_source_seconds": "longest uploaded video accepted, in seconds (longer: FAILED, no retry)",
+    "max_source_pixels": "largest picture (width x height) of an uploaded video (4K UHD: 8294400)",
+    "max_source_bytes": "largest uploaded file in bytes (presign, parts, complete, form upload)",
 }
 
 

@@ -11,6 +11,9 @@ DEFAULTS = {"max_sessions": 1, "max_devices": 2, "device_window_days": 30, "on_l
             "session_idle_seconds": 90, "playback_ttl_seconds": 600,
             "completion_threshold": 0.9, "violation_action": "audit",
             "violation_revoke_after": 3, "hls_encryption": False}
+# Source bounds (the transcoder's): 4 h, 4K UHD, 10 GiB.
+DEFAULTS |= {"max_source_seconds": 14400, "max_source_pixels": 8294400,
+             "max_source_bytes": 10 * 1024**3}
 
 
 async def test_a_new_tenant_has_the_defaults(api: TestClient, bearer, tenant_slug: str) -> None:
