@@ -16,11 +16,13 @@ from aiohttp import web
 from gateway import keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, Conflict
+from gateway.rate_limits import admit_caller
 from gateway.responses import json_response
 from gateway.tenancy import Caller, manager
 from gateway.validation import FieldErrors, read_body
 from gateway.video_views import VideoOut, present
 from gateway.videos import Id, Title, repo, request_transcode, require_session
+from policy.rate_limits import RouteClass
 from storage import object_keys
 from storage.exceptions import ObjectStoreError
 from storage.videos import Video
@@ -112,6 +114,7 @@ async def presign(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, PresignIn)
     ext = _check_file(body.filename, body.size)
+    await admit_caller(request, RouteClass.UPLOAD, who)
     await require_session(request, who, body.session)
     key = object_keys.upload_key(who.tenant_id, body.session, ext)
     url = await request.app[keys.OBJECTS].presign(
@@ -125,6 +128,7 @@ async def presign_multipart(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, MultipartIn)
     ext = _check_file(body.filename, body.size)
+    await admit_caller(request, RouteClass.UPLOAD, who)
     await require_session(request, who, body.session)
     store = request.app[keys.OBJECTS]
     if body.upload_id:
@@ -178,6 +182,7 @@ async def complete(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, CompleteIn)
     _check_key(who, body.file_key)
+    await admit_caller(request, RouteClass.UPLOAD, who)
     store = request.app[keys.OBJECTS]
     async with request.app[keys.DB].acquire() as conn:
         existing = await repo(request).by_file_key(conn, who.tenant_id, body.file_key)
