@@ -144,4 +144,4 @@ def register(api: Api) -> None:
     api.add("POST", r"/api/v1/media/videos/{video_id:\d+}/events/", post_events,
             summary="Store a batch of player events (also as a sendBeacon text/plain body)",
             tag="playback", body=EventBatchIn, response=EventsStored,
-            roles="a playback token; Authorization optional")
+            roles="a playback token; Authorization optional", rate_limited="events")

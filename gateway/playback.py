@@ -214,10 +214,11 @@ def register(api: Api) -> None:
     item = r"/api/v1/media/videos/{id:\d+}/"
     roles = "a student with a profile (tokens: the playback token of this user)"
     api.add("POST", item + "play/", play, summary="Start a playback session", tag="playback",
-            body=PlayIn, response=PlayOut, roles=roles)
+            body=PlayIn, response=PlayOut, roles=roles, rate_limited="play")
     api.add("POST", item + "refresh/", refresh, summary="Refresh a playback token",
-            tag="playback", body=TokenIn, response=PlayOut, roles=roles)
+            tag="playback", body=TokenIn, response=PlayOut, roles=roles, rate_limited="refresh")
     api.add("POST", item + "heartbeat/", heartbeat, summary="Keep a session alive",
-            tag="playback", body=TokenIn, response=StatusOut, roles=roles)
+            tag="playback", body=TokenIn, response=StatusOut, roles=roles,
+            rate_limited="heartbeat")
     api.add("POST", item + "end/", end, summary="End a playback session", tag="playback",
-            body=TokenIn, response=StatusOut, roles=roles)
+            body=TokenIn, response=StatusOut, roles=roles, rate_limited="refresh")
