@@ -57,8 +57,8 @@ async def test_a_heartbeat_flood_is_cut_and_another_student_is_not(
     stage = await build_stage(api, bearer, tenant_slug)
     token = await granted(api, stage)
     statuses = [(await heartbeat(api, stage, token)).status for _ in range(80)]
-    # The default (60 a minute, bursts of 60) lets the first 60 through, then cuts.
-    assert statuses[:60] == [200] * 60 and set(statuses[61:]) == {429}, statuses
+    # The default (60 a minute, bursts of 60) lets the first 60 through, then one a second.
+    assert statuses[:60] == [200] * 60 and statuses[60:].count(429) >= 15, statuses
     await assert_limited(await heartbeat(api, stage, token), "user")
     other, enrollment = second_student(stage, bearer)
     other_token = await granted(api, stage, other, enrollment)
