@@ -60,7 +60,8 @@ class TenantSettingsCache:
         try:
             async with asyncio.timeout(LOAD_TIMEOUT_SECONDS):
                 current = effective(self._defaults, await stored_settings(self._pool, tenant_id))
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                OSError, TimeoutError) as exc:
             known = self._entries.get(tenant_id)
             current = known[1] if known is not None else self._defaults
             log.warning("tenant %s settings unavailable (%s): using the last known ones",
