@@ -55,12 +55,22 @@ class PlayOut(msgspec.Struct):
     expires_at: int
     policy: dict[str, Any]
     play_url: str
+    # When the CDN cookies set with this response expire (None: no CDN cookies); heartbeats
+    # renew them, so a player beats at least three times per cookie lifetime.
+    cdn_expires_at: int | None = None
 
 
 class StatusOut(msgspec.Struct):
-    """``{"status": "ok"}`` / ``{"status": "ended"}``."""
+    """``{"status": "ended"}``."""
 
     status: str
+
+
+class HeartbeatOut(msgspec.Struct):
+    """``{"status": "ok", "cdn_expires_at": ...}``: the session lives, cookies renewed."""
+
+    status: str
+    cdn_expires_at: int | None = None
 
 
 async def _context(request: web.Request, who: Caller, video_id: int,
@@ -89,9 +99,12 @@ def _granted(request: web.Request, claims: playback_tokens.PlaybackClaims, ctx: 
     token = playback_tokens.sign(claims, request.app[keys.PLAYBACK_KEYS], now=now,
                                  ttl_seconds=ttl)
     expires_at = int(now) + ttl
-    body = PlayOut(token, claims.session_id, expires_at, claims.policy, _play_url(request, ctx))
+    cdn_expires_at = cdn.cookie_expiry(request, now, ttl)
+    body = PlayOut(token, claims.session_id, expires_at, claims.policy, _play_url(request, ctx),
+                   cdn_expires_at)
     response = json_response(msgspec.to_builtins(body))
-    cdn.set_cookies(request, response, ctx.video_id, expires_at)
+    if cdn_expires_at is not None:
+        cdn.set_cookies(request, response, ctx.video_id, cdn_expires_at)
     return response
 
 
@@ -146,7 +159,8 @@ def _not_live(status: str) -> Conflict:
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    """200 while the session lives; 409 session_revoked / session_not_active otherwise."""
+    """200 with renewed CDN cookies while the session lives; 409 session_revoked /
+    session_not_active (and no cookies) otherwise."""
     body = await read_body(request, TokenIn)
     now = time.time()
     who, claims = await _claims(request, body.token, now, check_video=False)
@@ -161,7 +175,13 @@ async def heartbeat(request: web.Request) -> web.Response:
                                          user_id=claims.user_id, session_id=claims.session_id))
     except PublishError:
         raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
-    return json_response({"status": "ok"})
+    cdn_expires_at = cdn.cookie_expiry(request, now,
+                                       playback_tokens.lifetime_seconds(body.token))
+    response = json_response(msgspec.to_builtins(HeartbeatOut("ok", cdn_expires_at)))
+    if cdn_expires_at is not None:
+        # The token's video, not the path's: the path is not checked on heartbeats.
+        cdn.set_cookies(request, response, claims.video_id, cdn_expires_at)
+    return response
 
 
 async def refresh(request: web.Request) -> web.Response:
@@ -218,7 +238,7 @@ def register(api: Api) -> None:
     api.add("POST", item + "refresh/", refresh, summary="Refresh a playback token",
             tag="playback", body=TokenIn, response=PlayOut, roles=roles, rate_limited="refresh")
     api.add("POST", item + "heartbeat/", heartbeat, summary="Keep a session alive",
-            tag="playback", body=TokenIn, response=StatusOut, roles=roles,
+            tag="playback", body=TokenIn, response=HeartbeatOut, roles=roles,
             rate_limited="heartbeat")
     api.add("POST", item + "end/", end, summary="End a playback session", tag="playback",
             body=TokenIn, response=StatusOut, roles=roles, rate_limited="refresh")

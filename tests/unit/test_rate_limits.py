@@ -117,15 +117,16 @@ def test_retry_after_is_whole_seconds_at_least_one(seconds: float, header: int) 
 
 
 def honest_player(minutes: int, start: float = 0.0) -> list[tuple[float, R.RouteClass, int]]:
-    """The /app/player/ rhythm, pessimistic: a play, a heartbeat every 30 s, a batch every 5 s
-    (10 events when seeking hard, else 3), a hide/show beacon pair every minute, a refresh a
-    third of a 30 s token's life (the shortest the settings allow), one end, one play again
-    after a minute of browsing."""
+    """The /app/player/ rhythm, pessimistic: a play every 10 minutes, a heartbeat every 10 s
+    (a third of the CDN cookie's life, 30 s with the shortest playback token; 30 s by default),
+    a batch every 5 s (10 events when seeking hard, else 3), a hide/show beacon pair every
+    minute, a refresh every 20 s (a 30 s token, the shortest the settings allow), an end every
+    10 minutes."""
     out: list[tuple[float, R.RouteClass, int]] = []
     for minute in range(minutes):
         base = start + minute * 60
         out += [(base, R.RouteClass.PLAY, 1)] if minute % 10 == 0 else []
-        out += [(base + s, R.RouteClass.HEARTBEAT, 1) for s in (0, 30)]
+        out += [(base + s, R.RouteClass.HEARTBEAT, 1) for s in range(0, 60, 10)]
         out += [(base + s, R.RouteClass.EVENTS, 10 if minute % 3 == 0 else 3)
                 for s in range(0, 60, 5)]
         out += [(base + 41, R.RouteClass.EVENTS, 10), (base + 42, R.RouteClass.EVENTS, 1)]
