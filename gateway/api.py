@@ -32,6 +32,7 @@ class Operation:
     paginated: bool = False
     query: tuple[str, ...] = ()
     roles: str = "admin, staff, teacher"
+    rate_limited: str = ""  # the route class of policy.rate_limits charged, if any: 429
 
 
 class Api:
@@ -72,6 +73,8 @@ class Api:
                               "401": {"description": "Not authenticated"},
                               "403": {"description": "Not allowed"}},
             }
+            if op.rate_limited:
+                entry["responses"]["429"] = _too_many(op.rate_limited)
             if op.body is not None:
                 entry["requestBody"] = {"required": True, "content": {
                     "application/json": {"schema": schema_of[id(op.body)]}}}
@@ -96,6 +99,17 @@ def _openapi_path(path: str) -> str:
     # aiohttp's "{id:\d+}" -> OpenAPI's "{id}"
     return "/".join(f"{{{p[1:-1].split(':')[0]}}}" if p.startswith("{") else p
                     for p in path.split("/"))
+
+
+def _too_many(route: str) -> dict[str, Any]:
+    return {"description": f"Over the caller's or the academy's `{route}` rate limit "
+                           "(tenant settings `rate_" + route + "_*_per_minute`)",
+            "headers": {"Retry-After": {"description": "whole seconds to wait (>= 1)",
+                                        "schema": {"type": "integer", "minimum": 1}}},
+            "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "detail": {"const": "rate_limited"}, "route": {"type": "string"},
+                "scope": {"enum": ["user", "tenant"]},
+                "retry_after": {"type": "integer", "minimum": 1}}}}}}
 
 
 def _response(op: Operation, schema_of: dict[int, Any]) -> dict[str, Any]:

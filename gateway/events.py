@@ -18,8 +18,10 @@ from aiohttp import web
 
 from gateway import keys, playback_tokens
 from gateway.api import Api
+from gateway.rate_limits import admit
 from gateway.validation import read_body
 from gateway.exceptions import BadRequest, Conflict, ServiceUnavailable, Unauthorized
+from policy.rate_limits import RouteClass
 from streams import topics
 from streams.exceptions import PublishError
 from streams.schemas import PlaybackEventV1
@@ -117,6 +119,9 @@ async def post_events(request: web.Request) -> web.Response:
         if principal.sub != claims.user_id or principal.tenant != claims.tenant:
             raise Unauthorized("user_mismatch")
     events = build_events(batch, claims, now)
+    # Events, not batches: the cost downstream (Kafka, the judge, PostgreSQL) is per event.
+    await admit(request, RouteClass.EVENTS, tenant=claims.tenant, tenant_id=claims.tenant_id,
+                user=claims.user_id, now=now, cost=len(events))
     if not await app[keys.LIVE].is_live(claims.session_id, claims.user_id, now):
         raise Conflict("session_not_active")
     key = topics.user_key(claims.tenant, claims.user_id)
@@ -139,4 +144,4 @@ def register(api: Api) -> None:
     api.add("POST", r"/api/v1/media/videos/{video_id:\d+}/events/", post_events,
             summary="Store a batch of player events (also as a sendBeacon text/plain body)",
             tag="playback", body=EventBatchIn, response=EventsStored,
-            roles="a playback token; Authorization optional")
+            roles="a playback token; Authorization optional", rate_limited="events")

@@ -16,12 +16,14 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from gateway import keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, PayloadTooLarge
+from gateway.rate_limits import admit_caller
 from gateway.responses import json_response
 from gateway.tenancy import Caller, manager
 from gateway.uploads import create_uploaded, source_limits
 from gateway.validation import FieldErrors
 from gateway.video_views import VideoOut, present
 from gateway.videos import require_session
+from policy.rate_limits import RouteClass
 from policy.source_limits import SourceLimits, human_bytes
 from storage import object_keys
 from storage.objects import ObjectStore
@@ -103,6 +105,8 @@ async def upload(request: web.Request) -> web.Response:
                 ext = sources.extension_of(filename)
             except sources.SourceError as exc:
                 raise FieldErrors({"files": [str(exc)]}) from exc
+            if not created:  # charged once, before the first transfer to S3
+                await admit_caller(request, RouteClass.UPLOAD, who)
             key = object_keys.upload_key(who.tenant_id, session, ext)
             size = await _stream_to_s3(store, key, sources.VIDEO_TYPES[ext], part, limits)
             title = os.path.splitext(os.path.basename(filename))[0][:255] or "video"
@@ -119,4 +123,4 @@ def register(api: Api) -> None:
     """Register the form upload (admin path and the front end's alias)."""
     for base in ("/api/v1/media/videos/", "/api/v1/lectures/videos/"):
         api.add("POST", base + "upload/", upload, summary="Upload files (multipart form)",
-                tag="uploads", response=VideoOut, status=201)
+                tag="uploads", response=VideoOut, status=201, rate_limited="upload")

@@ -20,12 +20,14 @@ from gateway import cdn, keys, playback_tokens
 from gateway.api import Api
 from gateway.crud import row_id
 from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized, error_for
+from gateway.rate_limits import admit, admit_caller
 from gateway.responses import json_response
 from gateway.session_client import ActorTimeout
 from gateway.tenancy import Caller, anyone
 from gateway.validation import read_body
 from gateway.video_views import public_url
 from policy.playback import PlayContext, effective_policy, event_rules, refusal
+from policy.rate_limits import RouteClass
 from storage import object_keys
 from storage.access import play_context
 from streams.exceptions import PublishError
@@ -111,6 +113,7 @@ async def play(request: web.Request) -> web.Response:
     who = await anyone(request)
     video_id = row_id(request)
     body = await read_body(request, PlayIn)
+    await admit_caller(request, RouteClass.PLAY, who)
     ctx, tenant = await _context(request, who, video_id, body.enrollment_id)
     assert ctx.enrollment_id is not None
     client = request.app[keys.SESSIONS]
@@ -161,6 +164,8 @@ async def heartbeat(request: web.Request) -> web.Response:
     body = await read_body(request, TokenIn)
     now = time.time()
     who, claims = await _claims(request, body.token, now, check_video=False)
+    await admit(request, RouteClass.HEARTBEAT, tenant=who.tenant, tenant_id=who.tenant_id,
+                user=claims.user_id, now=now)
     status = await request.app[keys.LIVE].touch(claims.session_id, claims.user_id, now)
     if status != "ACTIVE":
         raise _not_live(status)
@@ -184,6 +189,8 @@ async def refresh(request: web.Request) -> web.Response:
     body = await read_body(request, TokenIn)
     now = time.time()
     who, claims = await _claims(request, body.token, now)
+    await admit(request, RouteClass.REFRESH, tenant=who.tenant, tenant_id=who.tenant_id,
+                user=claims.user_id, now=now)
     view = await request.app[keys.LIVE].view(claims.session_id)
     if view is None or view.status != "ACTIVE":
         raise _not_live(view.status if view else "MISSING")
@@ -206,7 +213,10 @@ async def refresh(request: web.Request) -> web.Response:
 async def end(request: web.Request) -> web.Response:
     """End the session; answers once the actor freed the slot, and clears the cookies."""
     body = await read_body(request, TokenIn)
-    who, claims = await _claims(request, body.token, time.time(), check_video=False)
+    now = time.time()
+    who, claims = await _claims(request, body.token, now, check_video=False)
+    await admit(request, RouteClass.REFRESH, tenant=who.tenant, tenant_id=who.tenant_id,
+                user=claims.user_id, now=now)
     client = request.app[keys.SESSIONS]
     try:
         await client.ask(client.command("end", tenant=who.tenant, tenant_id=who.tenant_id,
@@ -224,10 +234,11 @@ def register(api: Api) -> None:
     item = r"/api/v1/media/videos/{id:\d+}/"
     roles = "a student with a profile (tokens: the playback token of this user)"
     api.add("POST", item + "play/", play, summary="Start a playback session", tag="playback",
-            body=PlayIn, response=PlayOut, roles=roles)
+            body=PlayIn, response=PlayOut, roles=roles, rate_limited="play")
     api.add("POST", item + "refresh/", refresh, summary="Refresh a playback token",
-            tag="playback", body=TokenIn, response=PlayOut, roles=roles)
+            tag="playback", body=TokenIn, response=PlayOut, roles=roles, rate_limited="refresh")
     api.add("POST", item + "heartbeat/", heartbeat, summary="Keep a session alive",
-            tag="playback", body=TokenIn, response=HeartbeatOut, roles=roles)
+            tag="playback", body=TokenIn, response=HeartbeatOut, roles=roles,
+            rate_limited="heartbeat")
     api.add("POST", item + "end/", end, summary="End a playback session", tag="playback",
-            body=TokenIn, response=StatusOut, roles=roles)
+            body=TokenIn, response=StatusOut, roles=roles, rate_limited="refresh")

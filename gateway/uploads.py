@@ -23,11 +23,13 @@ from config.tenant_settings import effective
 from gateway import keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, Conflict
+from gateway.rate_limits import admit_caller
 from gateway.responses import json_response
 from gateway.tenancy import Caller, manager
 from gateway.validation import FieldErrors, read_body
 from gateway.video_views import VideoOut, present
 from gateway.videos import Id, Title, repo, request_transcode, require_session
+from policy.rate_limits import RouteClass
 from policy.source_limits import SourceLimits, size_problem
 from storage import object_keys
 from storage.exceptions import ObjectStoreError
@@ -136,6 +138,7 @@ async def presign(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, PresignIn)
     ext = _check_file(body.filename, body.size, await source_limits(request, who))
+    await admit_caller(request, RouteClass.UPLOAD, who)
     await require_session(request, who, body.session)
     key = object_keys.upload_key(who.tenant_id, body.session, ext)
     # Content-Length is a signed header: S3 refuses a body of any other size.
@@ -150,6 +153,7 @@ async def presign_multipart(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, MultipartIn)
     ext = _check_file(body.filename, body.size, await source_limits(request, who))
+    await admit_caller(request, RouteClass.UPLOAD, who)
     await require_session(request, who, body.session)
     store = request.app[keys.OBJECTS]
     if body.upload_id:
@@ -220,6 +224,7 @@ async def complete(request: web.Request) -> web.Response:
     who = await manager(request)
     body = await read_body(request, CompleteIn)
     _check_key(who, body.file_key)
+    await admit_caller(request, RouteClass.UPLOAD, who)
     store = request.app[keys.OBJECTS]
     async with request.app[keys.DB].acquire() as conn:
         existing = await repo(request).by_file_key(conn, who.tenant_id, body.file_key)
@@ -249,9 +254,10 @@ def register(api: Api) -> None:
     """Register the upload operations (admin paths and the front end's aliases)."""
     for base in ("/api/v1/media/videos/", "/api/v1/lectures/videos/"):
         api.add("POST", base + "presign/", presign, summary="Presign a single PUT upload",
-                tag="uploads", body=PresignIn, response=PresignOut)
+                tag="uploads", body=PresignIn, response=PresignOut, rate_limited="upload")
         api.add("POST", base + "presign-multipart/", presign_multipart,
                 summary="Start or resume a multipart upload", tag="uploads", body=MultipartIn,
-                response=MultipartOut)
+                response=MultipartOut, rate_limited="upload")
         api.add("POST", base + "complete/", complete, summary="Create the video of an upload",
-                tag="uploads", body=CompleteIn, response=VideoOut, status=201)
+                tag="uploads", body=CompleteIn, response=VideoOut, status=201,
+                rate_limited="upload")
