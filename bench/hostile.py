@@ -106,7 +106,7 @@ async def run(only: set[int]) -> int:
         async with aiohttp.ClientSession(cookie_jar=jar) as http:
             target = await build_target(gateway.url, http, db, settings.auth_jwt_secret)
             target.settings, target.db, target.http, target.logs = settings, db, http, logs
-            target.recorders = processes[0]
+            target.recorders, target.cookie_ttl = processes[0], COOKIE_TTL_SECONDS
             print(f"tenant {target.tenant}, gateway {gateway.url}, logs in {logs}\n")
             for number, (title, probe) in PROBES.items():
                 if only and number not in only:
