@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import asyncpg
 
+from storage import columns as C
 from streams.schemas import ProgressV1
 
 # Observed progress only ever raises a row (an admin's higher value stands); a change for a
@@ -29,23 +31,50 @@ ON CONFLICT (video_id, enrollment_id) DO UPDATE SET
 """
 
 
-def latest_per_row(changes: Sequence[ProgressV1]) -> list[ProgressV1]:
+class ProgressRow(NamedTuple):
+    """The columns of one progress change, as PostgreSQL takes them (in ``_RECORD`` order)."""
+
+    tenant_id: int
+    video_id: int
+    enrollment_id: int
+    progress: float
+    last_position: int
+    watched_seconds: float
+    intervals: Any
+    completed: bool
+    at: datetime
+
+
+def progress_row(c: ProgressV1) -> ProgressRow:
+    """A change's row; :class:`~storage.columns.Unstorable` if a field cannot be stored."""
+    return ProgressRow(
+        C.bigint("tenant_id", c.tenant_id), C.bigint("video_id", c.video_id),
+        C.bigint("enrollment_id", c.enrollment_id),
+        min(1.0, max(0.0, C.finite("progress", c.progress))),
+        C.integer("last_position", c.last_position),
+        C.finite("watched_seconds", c.watched_seconds), C.jsonb("intervals", c.intervals),
+        c.completed, C.timestamptz("at", c.at))
+
+
+def latest_per_row(rows: Sequence[ProgressRow]) -> list[ProgressRow]:
     """The last change of each (tenant, enrollment, video) in a batch.
 
     The agent's coverage only grows and a later change carries everything an earlier one did,
     so one row write per pair is enough: a batch of a class watching writes a row per student,
     not a row per position sample.
     """
-    latest: dict[tuple[int, int, int], ProgressV1] = {}
-    for change in changes:
-        latest[(change.tenant_id, change.enrollment_id, change.video_id)] = change
+    latest: dict[tuple[int, int, int], ProgressRow] = {}
+    for row in rows:
+        latest[(row.tenant_id, row.enrollment_id, row.video_id)] = row
     return list(latest.values())
+
+
+async def write(conn: asyncpg.Connection, rows: Sequence[ProgressRow]) -> None:
+    """Apply a batch of progress rows (the latest per row, in the caller's transaction)."""
+    if rows:
+        await conn.executemany(_RECORD, latest_per_row(rows))
 
 
 async def record(conn: asyncpg.Connection, changes: Sequence[ProgressV1]) -> None:
     """Apply a batch of progress changes (the latest per row, in one transaction)."""
-    await conn.executemany(_RECORD, [
-        (c.tenant_id, c.video_id, c.enrollment_id, min(1.0, max(0.0, c.progress)),
-         int(c.last_position), c.watched_seconds, c.intervals, c.completed,
-         datetime.fromtimestamp(c.at, tz=timezone.utc))
-        for c in latest_per_row(changes)])
+    await write(conn, [progress_row(c) for c in changes])
