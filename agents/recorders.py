@@ -6,6 +6,13 @@ event reaches the audit trail in one hop whatever happens to the stream processo
 player-events agent's verdicts follow on the violations topic). Each poll's messages are
 written in one transaction, then their offsets are committed, so a crash replays the batch and
 the idempotent writes (keyed by ids) store it once.
+
+No message can stop them: each becomes a row through total conversions
+(:mod:`storage.columns`) or a dead letter; a row PostgreSQL refuses for its data (SQLSTATE
+classes 22, 23) is dead-lettered and the rest of the batch written. Dead letters are
+acknowledged by Kafka before the commit. Any other failure (see :mod:`policy.db_faults`) retries
+the whole batch with backoff, partitions paused but the consumer polling (so the group keeps
+it), and nothing is committed past it until it is stored.
 """
 
 from __future__ import annotations
