@@ -9,15 +9,13 @@ write replays the same decision harmlessly.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg
 import faust
-from aiokafka.errors import KafkaError
 
+from agents.dead_letters import AgentDeadLetters, Refused, until_done
 from config.settings import Settings
 from policy import transcode as policy
 from policy.transcode import Effect, Step, Tracking
@@ -25,26 +23,17 @@ from storage.db import create_pool
 from storage.transcodes import TranscodeRows
 from streams import codecs, topics
 from streams.app import faust_table, faust_topic
-from streams.exceptions import DecodeError
 from streams.schemas import TranscodeJobV1, TranscodeRequestV1, TranscodeResultV1
 
 log = logging.getLogger(__name__)
 TABLE_NAME = "transcodes"
 T = TypeVar("T")
-RETRY_CAP_SECONDS = 30.0
 
 
 async def retrying(what: str, action: Callable[[], Awaitable[T]]) -> T:
-    """Run ``action`` until PostgreSQL and Kafka let it through (the partition waits)."""
-    failures = 0
-    while True:
-        try:
-            return await action()
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, KafkaError) as exc:
-            wait = min(RETRY_CAP_SECONDS, 2.0 ** failures)
-            log.warning("%s failed (%r); retrying in %.0f s", what, exc, wait)
-            failures += 1
-            await asyncio.sleep(wait)
+    """Run ``action`` until PostgreSQL and Kafka let it through (the partition waits);
+    :class:`~agents.dead_letters.Refused` when PostgreSQL refuses the message's data."""
+    return await until_done(what, action)
 
 
 class Dispatcher:
@@ -106,6 +95,7 @@ def register(app: faust.App, settings: Settings) -> Any:
                        value_serializer="raw", partitions=settings.kafka_partitions)
     jobs = faust_topic(app, topics.TRANSCODE_JOBS, settings)
     table = faust_table(app, TABLE_NAME, settings)
+    dead = AgentDeadLetters(app, settings)
 
     @app.agent(source, name="dispatch", concurrency=1)
     async def dispatch(stream: faust.StreamT[bytes]) -> None:
@@ -118,15 +108,19 @@ def register(app: faust.App, settings: Settings) -> Any:
                 state = policy.decode_state(table.get(key))
                 try:
                     if event.message.topic == topics.TRANSCODE_RESULTS.name:
-                        res = codecs.decode(event.value, TranscodeResultV1)
+                        res = await dead.decode(event, TranscodeResultV1)
+                        if res is None:
+                            continue
                         step = await retrying("transcode result", lambda: dispatcher.result(
                             key, state, res))
                     else:
-                        req = codecs.decode(event.value, TranscodeRequestV1)
+                        req = await dead.decode(event, TranscodeRequestV1)
+                        if req is None:
+                            continue
                         step = await retrying("transcode request", lambda: dispatcher.request(
                             key, state, req))
-                except DecodeError as exc:
-                    log.error("dropping undecodable transcode message: %s", exc)
+                except Refused as exc:
+                    await dead.refused(event, exc)
                     continue
                 if step.note:  # in the message: Faust's log format drops extra fields
                     log.info("transcode message for %s ignored: %s",

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import faust
 
+from agents.dead_letters import AgentDeadLetters, until_done
 from config.settings import Settings
 from policy.player_events import decode_state, encode_state, step
 from streams import codecs, topics
@@ -32,24 +34,34 @@ def register(app: faust.App, settings: Settings) -> Any:
     progress = faust_topic(app, topics.PROGRESS, settings)
     commands = faust_topic(app, topics.SESSION_COMMANDS, settings)
     table = faust_table(app, TABLE_NAME, settings)
+    dead = AgentDeadLetters(app, settings)
 
     @app.agent(events, name="player-events", concurrency=1)
     async def player_events(stream: faust.StreamT[bytes]) -> None:
         async for event in stream.events():
-            e = codecs.decode_or_log(event.value, PlaybackEventV1, log)
+            e = await dead.decode(event, PlaybackEventV1)
             if e is None:
                 continue
             key = event.key
-            result = step(decode_state(table.get(key)), e)
+            try:
+                result = step(decode_state(table.get(key)), e)
+            except Exception as exc:  # noqa: BLE001 - pure: the event's fault, never transient
+                await dead.send(event, "convert", repr(exc))
+                continue
             table[key] = encode_state(result.state)
+            # A send that fails would make Faust ack the event (the agent raised): retry it.
             if result.violation is not None:
-                await violations.send(key=key, value=codecs.encode(result.violation))
+                await until_done("violation", partial(
+                    violations.send, key=key, value=codecs.encode(result.violation)))
             if result.revoke:
-                await commands.send(key=key, value=codecs.encode(SessionCommandV1(
-                    command_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"revoke:{e.event_id}")),
-                    kind="revoke", tenant=e.tenant, tenant_id=e.tenant_id, user_id=e.user_id,
-                    issued_at=time.time(), session_id=e.session_id, reason="violations")))
+                await until_done("revoke", partial(
+                    commands.send, key=key, value=codecs.encode(SessionCommandV1(
+                        command_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"revoke:{e.event_id}")),
+                        kind="revoke", tenant=e.tenant, tenant_id=e.tenant_id,
+                        user_id=e.user_id, issued_at=time.time(), session_id=e.session_id,
+                        reason="violations"))))
             if result.progress is not None:
-                await progress.send(key=key, value=codecs.encode(result.progress))
+                await until_done("progress", partial(
+                    progress.send, key=key, value=codecs.encode(result.progress)))
 
     return player_events

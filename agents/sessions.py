@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import faust
 
+from agents.dead_letters import AgentDeadLetters, until_done
 from agents.session_commands import Decision, decide, decode_state, encode_state
 from config.settings import Settings
 from storage.cache import create_redis
@@ -47,6 +49,7 @@ def register(app: faust.App, settings: Settings) -> Any:
     # Keys and values are raw bytes (the app's serializers): the key bytes are exactly the
     # command stream's, so the table is co-partitioned with it.
     table = faust_table(app, TABLE_NAME, settings)
+    dead = AgentDeadLetters(app, settings)
     reply_topics: dict[str, faust.TopicT] = {}
 
     def reply_topic(name: str) -> faust.TopicT:
@@ -61,18 +64,27 @@ def register(app: faust.App, settings: Settings) -> Any:
         live = LiveSessions(redis)
         try:
             async for event in stream.events():
-                cmd = codecs.decode_or_log(event.value, SessionCommandV1, log)
+                cmd = await dead.decode(event, SessionCommandV1)
                 if cmd is None:
                     continue
                 key = event.key
-                decision = decide(cmd, decode_state(table.get(key)))
+                try:
+                    decision = decide(cmd, decode_state(table.get(key)))
+                except Exception as exc:  # noqa: BLE001 - pure: the command's fault
+                    await dead.send(event, "convert", repr(exc))
+                    continue
                 table[key] = encode_state(decision.outcome.state)
-                await write_read_model(live, cmd, decision)
+                # Faust acks the command if the agent raises: Redis or Kafka away must not
+                # lose it, so each effect is retried in place (all are idempotent).
+                await until_done("session read model",
+                                 partial(write_read_model, live, cmd, decision))
                 for change in decision.lifecycle:
-                    await lifecycle.send(key=key, value=codecs.encode(change))
+                    await until_done("lifecycle", partial(
+                        lifecycle.send, key=key, value=codecs.encode(change)))
                 if decision.reply is not None and cmd.reply_to:
-                    await reply_topic(cmd.reply_to).send(
-                        key=cmd.command_id.encode(), value=codecs.encode(decision.reply))
+                    await until_done("reply", partial(
+                        reply_topic(cmd.reply_to).send, key=cmd.command_id.encode(),
+                        value=codecs.encode(decision.reply)))
         finally:
             await redis.aclose()
 

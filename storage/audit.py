@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
 
+from storage import columns as C
 from streams.schemas import PlaybackEventV1, ViolationV1
 
 # unnest() turns column arrays into rows: one round trip for the whole batch. The event and its
 # verdict arrive on two topics, in either order: each write fills in only its own columns.
+# An event's columns are written once: a verdict-only row (event_recorded false) takes them when
+# the event comes, a stored event never changes again (a re-sent batch_id makes the same ids).
 _INSERT_EVENTS = """
 INSERT INTO playback_events (
     id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type,
@@ -22,8 +25,8 @@ SELECT * FROM unnest(
     $8::jsonb[], $9::jsonb[], $10::timestamptz[], $11::timestamptz[])
 ON CONFLICT (id) DO UPDATE SET
     event_payload = EXCLUDED.event_payload, policy_snapshot = EXCLUDED.policy_snapshot,
-    received_at = EXCLUDED.received_at
-WHERE playback_events.received_at IS DISTINCT FROM EXCLUDED.received_at
+    received_at = EXCLUDED.received_at, event_recorded = true
+WHERE NOT playback_events.event_recorded
 """
 
 # A verdict whose event is not stored yet makes the row from what the violation carries; the
@@ -31,9 +34,9 @@ WHERE playback_events.received_at IS DISTINCT FROM EXCLUDED.received_at
 _INSERT_VERDICTS = """
 INSERT INTO playback_events (
     id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type,
-    violated, violation_reason, occurred_at, received_at, judged_at)
+    violated, violation_reason, occurred_at, received_at, judged_at, event_recorded)
 SELECT id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type, true, reason,
-       occurred_at, occurred_at, clock_timestamp()
+       occurred_at, occurred_at, clock_timestamp(), false
 FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],
             $7::text[], $8::text[], $9::timestamptz[])
      AS v(id, tenant_id, video_id, enrollment_id, session_id, user_id, event_type, reason,
@@ -43,35 +46,89 @@ ON CONFLICT (id) DO UPDATE SET violated = true, violation_reason = EXCLUDED.viol
 """
 
 
-def _ts(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+class EventRow(NamedTuple):
+    """The columns of one accepted event, as PostgreSQL takes them."""
+
+    id: str
+    tenant_id: int
+    video_id: int
+    enrollment_id: int
+    session_id: str
+    user_id: str
+    event_type: str
+    payload: Any
+    policy: Any
+    occurred_at: datetime
+    received_at: datetime
+
+
+class VerdictRow(NamedTuple):
+    """The columns a violation writes."""
+
+    id: str
+    tenant_id: int
+    video_id: int
+    enrollment_id: int
+    session_id: str
+    user_id: str
+    event_type: str
+    reason: str
+    occurred_at: datetime
+
+
+def event_row(e: PlaybackEventV1) -> EventRow:
+    """An event's row; :class:`~storage.columns.Unstorable` if a field cannot be stored."""
+    return EventRow(
+        C.uuid_text("event_id", e.event_id), C.bigint("tenant_id", e.tenant_id),
+        C.bigint("video_id", e.video_id), C.bigint("enrollment_id", e.enrollment_id),
+        C.key_text("session_id", e.session_id), C.key_text("user_id", e.user_id),
+        C.key_text("event_type", e.event_type), C.jsonb("payload", e.payload),
+        C.jsonb("policy", e.policy), C.timestamptz("occurred_at", e.occurred_at),
+        C.timestamptz("received_at", e.received_at))
+
+
+def verdict_row(v: ViolationV1) -> VerdictRow:
+    """A violation's row; :class:`~storage.columns.Unstorable` if a field cannot be stored."""
+    return VerdictRow(
+        C.uuid_text("event_id", v.event_id), C.bigint("tenant_id", v.tenant_id),
+        C.bigint("video_id", v.video_id), C.bigint("enrollment_id", v.enrollment_id),
+        C.key_text("session_id", v.session_id), C.key_text("user_id", v.user_id),
+        C.key_text("event_type", v.event_type), C.text("reason", v.reason),
+        C.timestamptz("occurred_at", v.occurred_at))
+
+
+R = TypeVar("R", EventRow, VerdictRow)
+
+
+def _columns(rows: Sequence[R]) -> list[list[Any]]:
+    # One statement cannot touch a row twice (SQLSTATE 21000, a retried batch in the same poll
+    # would stop the recorder): the first of an id wins, as it would across statements.
+    first: dict[str, R] = {}
+    for row in rows:
+        first.setdefault(row.id, row)
+    return [list(column) for column in zip(*first.values())]
+
+
+async def write_events(conn: asyncpg.Connection, rows: Sequence[EventRow]) -> None:
+    """Store event rows (within the caller's transaction); replays change nothing."""
+    if rows:
+        await conn.execute(_INSERT_EVENTS, *_columns(rows))
+
+
+async def write_verdicts(conn: asyncpg.Connection, rows: Sequence[VerdictRow]) -> None:
+    """Mark events as violations (within the caller's transaction); replays change nothing."""
+    if rows:
+        await conn.execute(_INSERT_VERDICTS, *_columns(rows))
 
 
 async def record_events(conn: asyncpg.Connection, events: Sequence[PlaybackEventV1]) -> None:
     """Store accepted events (within the caller's transaction); replays are no-ops."""
-    if not events:
-        return
-    await conn.execute(
-        _INSERT_EVENTS,
-        [e.event_id for e in events], [e.tenant_id for e in events],
-        [e.video_id for e in events], [e.enrollment_id for e in events],
-        [e.session_id for e in events], [e.user_id for e in events],
-        [e.event_type for e in events], [e.payload for e in events],
-        [e.policy for e in events], [_ts(e.occurred_at) for e in events],
-        [_ts(e.received_at) for e in events])
+    await write_events(conn, [event_row(e) for e in events])
 
 
 async def record_verdicts(conn: asyncpg.Connection, violations: Sequence[ViolationV1]) -> None:
     """Mark events as violations (within the caller's transaction); replays are no-ops."""
-    if not violations:
-        return
-    await conn.execute(
-        _INSERT_VERDICTS,
-        [v.event_id for v in violations], [v.tenant_id for v in violations],
-        [v.video_id for v in violations], [v.enrollment_id for v in violations],
-        [v.session_id for v in violations], [v.user_id for v in violations],
-        [v.event_type for v in violations], [v.reason for v in violations],
-        [_ts(v.occurred_at) for v in violations])
+    await write_verdicts(conn, [verdict_row(v) for v in violations])
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import asyncpg
 
+from storage import columns as C
 from storage.exceptions import NotFoundError
 from streams.schemas import SessionLifecycleV1
 
 _END_STATUS = {"ended": "ENDED", "expired": "EXPIRED", "revoked": "REVOKED"}
-
-
-def _ts(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +46,32 @@ class Device:
     last_played_at: datetime
 
 
-async def record(conn: asyncpg.Connection, events: Sequence[SessionLifecycleV1]) -> None:
-    """Apply lifecycle events in order (within the caller's transaction)."""
-    for e in events:
+class LifecycleRow(NamedTuple):
+    """What one lifecycle event writes, as PostgreSQL takes it."""
+
+    kind: str
+    tenant_id: int
+    session_id: str
+    video_id: int
+    enrollment_id: int
+    user_id: str
+    device_id: str
+    reason: str
+    at: datetime
+
+
+def lifecycle_row(e: SessionLifecycleV1) -> LifecycleRow:
+    """An event's row; :class:`~storage.columns.Unstorable` if a field cannot be stored."""
+    return LifecycleRow(
+        e.kind, C.bigint("tenant_id", e.tenant_id), C.key_text("session_id", e.session_id),
+        C.bigint("video_id", e.video_id), C.bigint("enrollment_id", e.enrollment_id),
+        C.key_text("user_id", e.user_id), C.key_text("device_id", e.device_id),
+        C.text("reason", e.reason), C.timestamptz("at", e.at))
+
+
+async def write(conn: asyncpg.Connection, rows: Sequence[LifecycleRow]) -> None:
+    """Apply lifecycle rows in order (within the caller's transaction)."""
+    for e in rows:
         if e.kind == "opened":
             await conn.execute(
                 # The video (or the whole tenant) may be gone by now: skip, never break the batch.
@@ -62,23 +82,28 @@ async def record(conn: asyncpg.Connection, events: Sequence[SessionLifecycleV1])
                      AND EXISTS (SELECT 1 FROM enrollments WHERE tenant_id = $1 AND id = $4)
                    ON CONFLICT (session_id) DO NOTHING""",
                 e.tenant_id, e.session_id, e.video_id, e.enrollment_id, e.user_id, e.device_id,
-                _ts(e.at))
+                e.at)
             await conn.execute(
                 """INSERT INTO playback_devices (tenant_id, user_id, device_id, first_seen_at,
                        last_played_at)
                    SELECT $1, $2, $3, $4, $4 WHERE EXISTS (SELECT 1 FROM tenants WHERE id = $1)
                    ON CONFLICT (tenant_id, user_id, device_id) DO UPDATE
                    SET last_played_at = greatest(playback_devices.last_played_at, $4)""",
-                e.tenant_id, e.user_id, e.device_id, _ts(e.at))
+                e.tenant_id, e.user_id, e.device_id, e.at)
         elif e.kind == "refreshed":
             await conn.execute(
                 """UPDATE playback_sessions SET last_seen_at = greatest(last_seen_at, $2)
-                   WHERE session_id = $1""", e.session_id, _ts(e.at))
+                   WHERE session_id = $1""", e.session_id, e.at)
         elif e.kind in _END_STATUS:
             await conn.execute(
                 """UPDATE playback_sessions SET status = $2, end_reason = $3, ended_at = $4
                    WHERE session_id = $1 AND status = 'ACTIVE'""",
-                e.session_id, _END_STATUS[e.kind], e.reason, _ts(e.at))
+                e.session_id, _END_STATUS[e.kind], e.reason, e.at)
+
+
+async def record(conn: asyncpg.Connection, events: Sequence[SessionLifecycleV1]) -> None:
+    """Apply lifecycle events in order (within the caller's transaction)."""
+    await write(conn, [lifecycle_row(e) for e in events])
 
 
 class PlaybackSessionRepository:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import asyncpg
 
+from storage import columns as C
 from streams.schemas import ProgressV1
 
 # Observed progress only ever raises a row (an admin's higher value stands); a change for a
@@ -30,8 +31,33 @@ ON CONFLICT (video_id, enrollment_id) DO UPDATE SET
 """
 
 
-def latest_per_row(changes: Sequence[ProgressV1]) -> list[ProgressV1]:
-    """One change per (tenant, enrollment, video) in a batch: the last, never below the others.
+class ProgressRow(NamedTuple):
+    """The columns of one progress change, as PostgreSQL takes them (in ``_RECORD`` order)."""
+
+    tenant_id: int
+    video_id: int
+    enrollment_id: int
+    progress: float
+    last_position: int
+    watched_seconds: float
+    intervals: Any
+    completed: bool
+    at: datetime
+
+
+def progress_row(c: ProgressV1) -> ProgressRow:
+    """A change's row; :class:`~storage.columns.Unstorable` if a field cannot be stored."""
+    return ProgressRow(
+        C.bigint("tenant_id", c.tenant_id), C.bigint("video_id", c.video_id),
+        C.bigint("enrollment_id", c.enrollment_id),
+        min(1.0, max(0.0, C.finite("progress", c.progress))),
+        C.integer("last_position", c.last_position),
+        C.finite("watched_seconds", c.watched_seconds), C.jsonb("intervals", c.intervals),
+        c.completed, C.timestamptz("at", c.at))
+
+
+def latest_per_row(rows: Sequence[ProgressRow]) -> list[ProgressRow]:
+    """One row per (tenant, enrollment, video) in a batch: the last, never below the others.
 
     A batch of a class watching writes a row per student, not a row per position sample. A
     later change normally carries everything an earlier one did, but not when the agent
@@ -40,24 +66,26 @@ def latest_per_row(changes: Sequence[ProgressV1]) -> list[ProgressV1]:
     coverage (with its intervals) and completion, and the latest resume point, exactly as
     the upsert does against the stored row.
     """
-    latest: dict[tuple[int, int, int], ProgressV1] = {}
-    for change in changes:
-        key = (change.tenant_id, change.enrollment_id, change.video_id)
+    latest: dict[tuple[int, int, int], ProgressRow] = {}
+    for row in rows:
+        key = (row.tenant_id, row.enrollment_id, row.video_id)
         before = latest.get(key)
         if before is not None:
-            most = before if before.watched_seconds > change.watched_seconds else change
-            change = replace(
-                change, progress=max(before.progress, change.progress),
-                completed=before.completed or change.completed,
+            most = before if before.watched_seconds > row.watched_seconds else row
+            row = row._replace(
+                progress=max(before.progress, row.progress),
+                completed=before.completed or row.completed,
                 watched_seconds=most.watched_seconds, intervals=most.intervals)
-        latest[key] = change
+        latest[key] = row
     return list(latest.values())
+
+
+async def write(conn: asyncpg.Connection, rows: Sequence[ProgressRow]) -> None:
+    """Apply a batch of progress rows (the latest per row, in the caller's transaction)."""
+    if rows:
+        await conn.executemany(_RECORD, latest_per_row(rows))
 
 
 async def record(conn: asyncpg.Connection, changes: Sequence[ProgressV1]) -> None:
     """Apply a batch of progress changes (the latest per row, in one transaction)."""
-    await conn.executemany(_RECORD, [
-        (c.tenant_id, c.video_id, c.enrollment_id, min(1.0, max(0.0, c.progress)),
-         int(c.last_position), c.watched_seconds, c.intervals, c.completed,
-         datetime.fromtimestamp(c.at, tz=timezone.utc))
-        for c in latest_per_row(changes)])
+    await write(conn, [progress_row(c) for c in changes])

@@ -32,5 +32,5 @@ def decode(raw: bytes, schema: type[T]) -> T:
     """Parse JSON bytes into ``schema``, raising :class:`DecodeError` with the reason."""
     try:
         return msgspec.convert(orjson.loads(raw), schema)
-    except (orjson.JSONDecodeError, msgspec.ValidationError) as exc:
+    except (orjson.JSONDecodeError, msgspec.ValidationError, TypeError) as exc:
         raise DecodeError(f"{schema.__name__}: {exc}") from exc

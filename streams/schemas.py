@@ -187,3 +187,26 @@ class SessionLifecycleV1:
     at: float  # epoch seconds
     reason: str = ""
     schema: str = "session_lifecycle.v1"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterV1:
+    """A message a consumer could not turn into its effect (``lecturecast.dead-letters.v1``).
+
+    The consumer skipped it after publishing this letter (acknowledged by every replica) and
+    before committing past it: the original bytes and the reason are here, and the original
+    stays at (source_topic, partition, offset) for the source topic's retention.
+    """
+
+    source_topic: str
+    partition: int
+    offset: int
+    key: str | None  # the original key, base64 (None: the message had no key)
+    value: str | None  # the original value, base64, cut at value_size's first 512 KiB
+    value_size: int  # bytes of the original value (more than ``value`` holds when cut)
+    reason_class: str  # decode, convert, sqlstate_22 or sqlstate_23
+    reason: str  # why, readable: the decode error, the field, or PostgreSQL's message
+    sqlstate: str  # PostgreSQL's SQLSTATE for sqlstate_* refusals, "" otherwise
+    consumer_group: str  # the consumer that gave up on it
+    at: float  # epoch seconds on the consumer's clock, when it gave up
+    schema: str = "dead_letter.v1"

@@ -119,9 +119,19 @@ PROGRESS = TopicSpec(
     "video_progress in PostgreSQL is written from it.",
 )
 
+DEAD_LETTERS = TopicSpec(
+    name="lecturecast.dead-letters.v1",
+    key="the original message's key",
+    schema=schemas.DeadLetterV1,
+    retention_ms=30 * DAY_MS,
+    description="Messages a consumer skipped because no row or effect can be made of them "
+    "(undecodable, a field no column holds, or PostgreSQL refusing the row for its data: "
+    "SQLSTATE classes 22 and 23), with the reason and the original bytes.",
+)
+
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     PLAYBACK_EVENTS, TRANSCODE_REQUESTS, TRANSCODE_JOBS, SESSION_COMMANDS, SESSION_LIFECYCLE,
-    VIOLATIONS, PROGRESS, TRANSCODE_RESULTS,
+    VIOLATIONS, PROGRESS, TRANSCODE_RESULTS, DEAD_LETTERS,
 )
 
 REPLY_RETENTION_MS = 3600 * 1000

@@ -12,13 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from config.settings import Settings
-from streams import codecs, topics
+from policy.db_faults import Fault, classify, reason_class
+from streams import codecs, dead_letters, topics
+from streams.dead_letters import DeadLetters
+from streams.exceptions import DecodeError, PublishError
+from streams.publisher import Publisher
 from streams.schemas import TranscodeJobV1
 
 log = logging.getLogger(__name__)
@@ -28,18 +34,53 @@ RETRY_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0)
 JobHandler = Callable[[TranscodeJobV1], Awaitable[None]]
 
 
+async def _dead_letter(consumer: AIOKafkaConsumer, tp: TopicPartition, record: ConsumerRecord,
+                       dead: DeadLetters, kind: str, reason: str, sqlstate: str = "") -> bool:
+    """Publish the record's dead letter (acked before its offset is committed); False if
+    ``tp`` was taken away meanwhile."""
+    letter = dead_letters.letter(
+        topic=record.topic, partition=record.partition, offset=record.offset, key=record.key,
+        value=record.value, group=GROUP_ID, reason_class=kind, reason=reason, at=time.time(),
+        sqlstate=sqlstate)
+    log.error("job dead-lettered", extra={"offset": record.offset, "reason": reason[:500]})
+    failures = 0
+    while True:
+        try:
+            await dead.send([letter])
+            return True
+        except PublishError as exc:
+            wait = RETRY_BACKOFF_SECONDS[min(failures, len(RETRY_BACKOFF_SECONDS) - 1)]
+            log.warning("dead letter not published; retrying", extra={"reason": repr(exc)})
+            failures += 1
+            await asyncio.sleep(wait)
+            if tp not in consumer.assignment():
+                return False
+
+
 async def _handle_until_done(consumer: AIOKafkaConsumer, tp: TopicPartition,
-                             record: ConsumerRecord, handle: JobHandler) -> bool:
-    """Handle one record, retrying infrastructure failures; False if ``tp`` was taken away."""
-    job = codecs.decode_or_log(record.value, TranscodeJobV1, log)
-    if job is None:
-        return True
+                             record: ConsumerRecord, handle: JobHandler,
+                             dead: DeadLetters) -> bool:
+    """Handle one record, retrying infrastructure failures; False if ``tp`` was taken away.
+
+    A job that does not decode, or that PostgreSQL refuses for its data (SQLSTATE 22, 23),
+    is dead-lettered and skipped: no retry can get it through.
+    """
+    try:
+        if record.value is None:
+            raise DecodeError("no value (a tombstone)")
+        job = codecs.decode(record.value, TranscodeJobV1)
+    except DecodeError as exc:
+        return await _dead_letter(consumer, tp, record, dead, "decode", str(exc))
     failures = 0
     while True:
         try:
             await handle(job)
             return True
-        except Exception:  # Redis/PostgreSQL/Kafka away: the job stays ours, try again
+        except Exception as exc:  # Redis/PostgreSQL/Kafka away: the job stays ours, try again
+            sqlstate = getattr(exc, "sqlstate", None)
+            if isinstance(exc, asyncpg.PostgresError) and classify(sqlstate) is Fault.DATA:
+                return await _dead_letter(consumer, tp, record, dead, reason_class(sqlstate),
+                                          str(exc), sqlstate)
             wait = RETRY_BACKOFF_SECONDS[min(failures, len(RETRY_BACKOFF_SECONDS) - 1)]
             log.exception("job not handled; retrying",
                           extra={"video_id": job.video_id, "job_id": job.job_id,
@@ -65,10 +106,11 @@ async def _commit(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -
 
 
 async def _run_partition(consumer: AIOKafkaConsumer, tp: TopicPartition,
-                         records: list[ConsumerRecord], handle: JobHandler) -> bool:
+                         records: list[ConsumerRecord], handle: JobHandler,
+                         dead: DeadLetters) -> bool:
     """Handle and commit the records in order; False if it stopped before the last one."""
     for record in records:
-        if not await _handle_until_done(consumer, tp, record, handle):
+        if not await _handle_until_done(consumer, tp, record, handle, dead):
             return False
         if not await _commit(consumer, tp, record.offset + 1):
             # Reassigned: the new owner gets the job again and skips it (done mark). Still
@@ -101,6 +143,8 @@ async def run_worker(settings: Settings, handle: JobHandler, stop: asyncio.Event
         max_poll_interval_ms=60 * 60 * 1000,
     )
     await consumer.start()
+    publisher = await Publisher.start(settings, client_id=f"{GROUP_ID}-dead-letters")
+    dead = DeadLetters(publisher)
     log.info("transcoder waiting for jobs", extra={
         "topic": topics.TRANSCODE_JOBS.name, "concurrency": settings.transcoder_concurrency})
     running: dict[TopicPartition, asyncio.Task[bool]] = {}
@@ -115,7 +159,7 @@ async def run_worker(settings: Settings, handle: JobHandler, stop: asyncio.Event
                         consumer.seek(tp, records[0].offset)
                         continue
                     running[tp] = asyncio.create_task(
-                        _run_partition(consumer, tp, records, handle))
+                        _run_partition(consumer, tp, records, handle, dead))
             else:
                 await asyncio.wait(running.values(), timeout=0.5,
                                    return_when=asyncio.FIRST_COMPLETED)
@@ -133,3 +177,4 @@ async def run_worker(settings: Settings, handle: JobHandler, stop: asyncio.Event
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await consumer.stop()
+        await publisher.stop()

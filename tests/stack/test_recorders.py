@@ -78,14 +78,36 @@ def _polled(topic: str, values: list[Any]) -> dict[TopicPartition, list[Consumer
     return {TopicPartition(topic, 0): records}
 
 
-async def test_a_row_postgresql_refuses_does_not_block_the_rest(
+async def test_a_message_no_row_can_be_made_of_does_not_block_the_rest(
         db: asyncpg.Pool, make_tenant, settings: Any) -> None:
     tenant = await make_tenant()
     good = [_event(str(uuid.uuid4()), tenant.id) for _ in range(3)]
-    # jsonb has no NUL character: PostgreSQL refuses this one row, whatever the gateway let in.
+    # jsonb has no NUL character: no row can be made of this one, whatever the gateway let in.
     bad = _event(str(uuid.uuid4()), tenant.id, payload={"note": "a\u0000b"})
-    await Recorder(settings, db).write(
+    recorder = Recorder(settings, db)
+    batch = recorder.prepare(
         _polled(topics.PLAYBACK_EVENTS.name, [good[0], bad, good[1], good[2]]))
+    assert await recorder.write(batch) == []
     stored = await db.fetchval("SELECT count(*) FROM playback_events WHERE tenant_id = $1",
                                tenant.id)
     assert stored == 3
+    assert [(d.offset, d.reason_class) for d in batch.letters] == [(1, "convert")]
+    assert "payload: contains a NUL character" in batch.letters[0].reason
+
+
+async def test_one_poll_with_the_same_ids_twice_is_stored_once(
+        db: asyncpg.Pool, make_tenant, settings: Any) -> None:
+    # A retried batch can land in the same poll as the original: one INSERT ... ON CONFLICT
+    # cannot touch a row twice (SQLSTATE 21000, which is no data class and would be retried
+    # forever), so the first of an id wins within a poll as it does across polls.
+    tenant = await make_tenant()
+    e = _event(str(uuid.uuid4()), tenant.id)
+    resent = _event(e.event_id, tenant.id, payload={"resent": True})
+    recorder = Recorder(settings, db)
+    for topic, values in ((topics.PLAYBACK_EVENTS.name, [e, resent, e]),
+                          (topics.VIOLATIONS.name, [_violation(e), _violation(e)])):
+        batch = recorder.prepare(_polled(topic, values))
+        assert await recorder.write(batch) == [] and batch.letters == []
+    row = await db.fetchrow("SELECT event_payload, violated FROM playback_events WHERE id = $1",
+                            uuid.UUID(e.event_id))
+    assert (row["event_payload"], row["violated"]) == ({"from": 1, "to": 50}, True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.progress_records import latest_per_row
+from storage.progress_records import ProgressRow, latest_per_row, progress_row
 from streams.schemas import ProgressV1
 
 
@@ -18,6 +18,10 @@ def change(progress: float, *, video: int = 7, completed: bool = False,
         intervals=[[0.0, seconds]] if seconds else [], milestones=[], at=1.8e9)
 
 
+def fold(changes: list[ProgressV1]) -> list[ProgressRow]:
+    return latest_per_row([progress_row(c) for c in changes])
+
+
 @pytest.mark.parametrize(("name", "changes", "expected"), [
     ("growing: the last one", [change(0.1, last_position=10), change(0.2, last_position=20)],
      (0.2, 20.0, False, [[0.0, 20.0]], 20.0)),
@@ -28,11 +32,11 @@ def change(progress: float, *, video: int = 7, completed: bool = False,
 def test_the_fold_never_goes_below_a_change_of_the_batch(
         name: str, changes: list[ProgressV1],
         expected: tuple[float, float, bool, list[list[float]], float]) -> None:
-    (one,) = latest_per_row(changes)
+    (one,) = fold(changes)
     assert (one.progress, one.last_position, one.completed, one.intervals,
             one.watched_seconds) == expected, name
 
 
 def test_one_write_per_row() -> None:
-    rows = latest_per_row([change(0.1), change(0.2, video=8), change(0.3)])
+    rows = fold([change(0.1), change(0.2, video=8), change(0.3)])
     assert sorted((r.video_id, r.progress) for r in rows) == [(7, 0.3), (8, 0.2)]
