@@ -16,7 +16,9 @@ from gateway.api import Api
 from gateway.pagination import page_body, page_request
 from gateway.responses import json_response, no_content
 from gateway.tenancy import manager
-from gateway.validation import FieldErrors, changes, partial, query_int, read_body, read_one_or_many
+from gateway.validation import (
+    FieldErrors, changes, partial, query_int, query_text, read_body, read_one_or_many,
+)
 from storage.tables import TableSpec, TenantTable
 
 
@@ -28,8 +30,8 @@ def filter_values(request: web.Request, filters: Mapping[str, type]) -> dict[str
             value = query_int(request, name, minimum=1)
             if value is not None:
                 out[name] = value
-        elif request.query.get(name):
-            out[name] = request.query[name]
+        elif (text := query_text(request, name)) is not None:
+            out[name] = text
     return out
 
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from gateway import keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, Conflict
+from gateway.fields import SINGLE_LINE, Key, Name
 from gateway.responses import json_response
 from gateway.tenancy import Caller, manager
 from gateway.validation import FieldErrors, read_body
@@ -26,8 +27,9 @@ from storage.exceptions import ObjectStoreError
 from storage.videos import Video
 
 PRESIGN_SECONDS = 3600
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-Size = Annotated[int, msgspec.Meta(ge=1)]
+Size = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+UploadId = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=SINGLE_LINE)]
+FileKey = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=SINGLE_LINE)]
 
 
 class PresignIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -35,7 +37,8 @@ class PresignIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     session: Id
     filename: Name
-    content_type: Annotated[str, msgspec.Meta(pattern=r"^video/[\w.+-]+$")] | None = None
+    content_type: Annotated[str, msgspec.Meta(max_length=100,
+                                              pattern=r"^video/[\w.+-]+$(?![\s\S])")] | None = None
     size: Size | None = None
 
 
@@ -53,8 +56,8 @@ class MultipartIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     session: Id
     filename: Name
     size: Size
-    upload_id: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)] | None = None
-    file_key: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    upload_id: UploadId | None = None
+    file_key: FileKey | None = None
 
 
 class PartUrl(msgspec.Struct):
@@ -77,7 +80,7 @@ class PartDone(msgspec.Struct, forbid_unknown_fields=True):
     """A part the browser uploaded, with the ETag S3 answered."""
 
     part_number: Annotated[int, msgspec.Meta(ge=1, le=sources.MAX_PARTS)]
-    etag: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    etag: Key
 
 
 class CompleteIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -85,8 +88,8 @@ class CompleteIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     session: Id
     title: Title
-    file_key: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-    upload_id: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)] | None = None
+    file_key: FileKey
+    upload_id: UploadId | None = None
     parts: list[PartDone] | None = None
 
 
