@@ -20,7 +20,9 @@ from gateway import fields, keys, playback_tokens
 from gateway.api import Api
 from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized
 from gateway.validation import FieldErrors, read_body
-from policy.event_window import occurred_at_problem
+from policy.event_window import (
+    EVENT_CLOCK_SKEW_SECONDS, EVENT_MAX_AHEAD_SECONDS, occurred_at_problem,
+)
 from streams import topics
 from streams.exceptions import PublishError
 from streams.schemas import PlaybackEventV1
@@ -40,8 +42,12 @@ _BATCH_NAMESPACE = uuid.UUID("8f7a1c52-3d0e-4a51-9a55-5b1f3f4f8b21")
 class EventIn:
     """One event as a player sends it."""
 
-    type: fields.Key
-    occurred_at: float | None = None
+    type: Annotated[str, msgspec.Meta(max_length=fields.MAX_KEY, pattern=fields.SINGLE_LINE,
+                                      extra_json_schema={"enum": accepted_types()})]
+    occurred_at: Annotated[float, msgspec.Meta(description=(
+        f"Epoch seconds, from {EVENT_CLOCK_SKEW_SECONDS:g} s before the playback session "
+        f"started to {EVENT_MAX_AHEAD_SECONDS:g} s after the server receives it; "
+        "null: the receive time."))] | None = None
     payload: Annotated[dict[str, Any], msgspec.Meta(
         max_length=MAX_PAYLOAD_KEYS,
         description=f"At most {MAX_PAYLOAD_BYTES} bytes of JSON, {MAX_PAYLOAD_DEPTH} levels "
@@ -176,4 +182,4 @@ def register(api: Api) -> None:
     api.add("POST", r"/api/v1/media/videos/{video_id:\d+}/events/", post_events,
             summary="Store a batch of player events (also as a sendBeacon text/plain body)",
             tag="playback", body=EventBatchIn, response=EventsStored,
-            roles="a playback token; Authorization optional")
+            roles="a playback token; Authorization optional", errors=(409, 429, 503))

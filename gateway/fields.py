@@ -43,7 +43,7 @@ MAX_NAME = 255  # titles, names, user ids: the database's varchar(255)
 MAX_URL = 2000
 MAX_TOKEN = 8192
 MAX_FILTER = 255  # a query-string filter
-MAX_QUERY_VALUE = MAX_TOKEN  # any query-string value (a playback token included)
+MAX_QUERY_VALUE = 4096  # any query-string value (a playback token is about 1 KiB)
 
 
 def _line(min_length: int, max_length: int, description: str) -> msgspec.Meta:

@@ -117,4 +117,4 @@ def register(api: Api) -> None:
     """Register the form upload (admin path and the front end's alias)."""
     for base in ("/api/v1/media/videos/", "/api/v1/lectures/videos/"):
         api.add("POST", base + "upload/", upload, summary="Upload files (multipart form)",
-                tag="uploads", response=VideoOut, status=201)
+                tag="uploads", response=VideoOut, status=201, errors=(429,))

@@ -204,11 +204,12 @@ def register(api: Api) -> None:
     """Register the player's session endpoints."""
     item = r"/api/v1/media/videos/{id:\d+}/"
     roles = "a student with a profile (tokens: the playback token of this user)"
+    live = (409, 429, 503)  # not live / limits, rate limits, the session actor unavailable
     api.add("POST", item + "play/", play, summary="Start a playback session", tag="playback",
-            body=PlayIn, response=PlayOut, roles=roles)
+            body=PlayIn, response=PlayOut, roles=roles, errors=live)
     api.add("POST", item + "refresh/", refresh, summary="Refresh a playback token",
-            tag="playback", body=TokenIn, response=PlayOut, roles=roles)
+            tag="playback", body=TokenIn, response=PlayOut, roles=roles, errors=live)
     api.add("POST", item + "heartbeat/", heartbeat, summary="Keep a session alive",
-            tag="playback", body=TokenIn, response=StatusOut, roles=roles)
+            tag="playback", body=TokenIn, response=StatusOut, roles=roles, errors=live)
     api.add("POST", item + "end/", end, summary="End a playback session", tag="playback",
-            body=TokenIn, response=StatusOut, roles=roles)
+            body=TokenIn, response=StatusOut, roles=roles, errors=(503,))

@@ -79,8 +79,8 @@ def register(api: Api) -> None:
             response=PlaybackSession, paginated=True,
             query=("user", "video", "status", "page", "page_size"))
     api.add("POST", base + r"{session_id:[0-9a-f]{32}}/revoke/", revoke_session,
-            summary="Revoke a live session", tag="playback-admin")
+            summary="Revoke a live session", tag="playback-admin", errors=(409, 503))
     api.add("GET", "/api/v1/media/devices/", list_devices, summary="List students' devices",
-            tag="playback-admin", response=Device, query=("user",))
+            tag="playback-admin", response=list[Device], query=("user",))
     api.add("DELETE", r"/api/v1/media/devices/{id:\d+}/", forget_device,
-            summary="Forget a device", tag="playback-admin", status=204)
+            summary="Forget a device", tag="playback-admin", status=204, errors=(503,))

@@ -209,9 +209,10 @@ def register(api: Api) -> None:
     """Register the upload operations (admin paths and the front end's aliases)."""
     for base in ("/api/v1/media/videos/", "/api/v1/lectures/videos/"):
         api.add("POST", base + "presign/", presign, summary="Presign a single PUT upload",
-                tag="uploads", body=PresignIn, response=PresignOut)
+                tag="uploads", body=PresignIn, response=PresignOut, errors=(429,))
         api.add("POST", base + "presign-multipart/", presign_multipart,
                 summary="Start or resume a multipart upload", tag="uploads", body=MultipartIn,
-                response=MultipartOut)
+                response=MultipartOut, errors=(429,))
         api.add("POST", base + "complete/", complete, summary="Create the video of an upload",
-                tag="uploads", body=CompleteIn, response=VideoOut, status=201)
+                tag="uploads", body=CompleteIn, response=VideoOut, status=201,
+                errors=(409, 429))
