@@ -52,6 +52,7 @@ class Operation:
     # parameters; 413 with a body), e.g. 409 and 503 of the playback operations.
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"
+    also: tuple[int, ...] = ()  # other success statuses with the same body (e.g. 200 on a retry)
 
     def error_statuses(self) -> list[int]:
         """Every error status this operation may answer, for its OpenAPI responses."""
@@ -93,7 +94,7 @@ class Api:
             params += [{"name": q, "in": "query", "required": False,
                         "schema": pagination.QUERY_SCHEMAS.get(q) or fields.query_schema(q)}
                        for q in op.query]
-            responses = {str(op.status): _response(op, schema_of)}
+            responses = {str(s): _response(op, schema_of) for s in (op.status, *op.also)}
             for status in op.error_statuses():
                 content: dict[str, Any] = {"application/json": {"schema": _ERROR}}
                 if status == 400:  # aiohttp's own answer to a malformed request (line > 8 KiB)

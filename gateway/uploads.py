@@ -214,5 +214,5 @@ def register(api: Api) -> None:
                 summary="Start or resume a multipart upload", tag="uploads", body=MultipartIn,
                 response=MultipartOut, errors=(429,))
         api.add("POST", base + "complete/", complete, summary="Create the video of an upload",
-                tag="uploads", body=CompleteIn, response=VideoOut, status=201,
-                errors=(409, 429))
+                tag="uploads", body=CompleteIn, response=VideoOut, status=201, also=(200,),
+                errors=(409, 429))  # 200: this file_key was completed before

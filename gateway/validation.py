@@ -140,14 +140,15 @@ async def read_body(request: web.Request, model: type[T]) -> T:
     return convert(data, model)
 
 
-async def read_one_or_many(request: web.Request, model: type[T]) -> tuple[list[T], bool]:
+async def read_one_or_many(request: web.Request, model: type[T],
+                           max_items: int = 5000) -> tuple[list[T], bool]:
     """An object or a list of objects (bulk create); returns (items, was_a_list)."""
     data = await read_json(request)
     if isinstance(data, list):
         if not data:
             raise BadRequest("An empty list creates nothing; send at least one object.")
-        if len(data) > 5000:
-            raise BadRequest("At most 5000 objects per request.")
+        if len(data) > max_items:
+            raise BadRequest(f"At most {max_items} objects per request.")
         return [convert(item, model, prefix=f"{i}.") for i, item in enumerate(data)], True
     if not isinstance(data, dict):
         raise BadRequest("Request body must be a JSON object or a list of objects.")
