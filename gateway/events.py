@@ -112,8 +112,8 @@ def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
     the session's start (the token's ``started_at``).
     """
     if len(batch.events) > MAX_EVENTS_PER_BATCH:
-        raise FieldErrors({"events": [f"At most {MAX_EVENTS_PER_BATCH} events per batch; "
-                                      f"got {len(batch.events)}."]})
+        limit = f"At most {MAX_EVENTS_PER_BATCH} events per batch; got {len(batch.events)}."
+        raise FieldErrors({"events": [limit]})
     started = now if claims.started_at is None else claims.started_at
     out = []
     for index, event in enumerate(batch.events):
@@ -127,8 +127,8 @@ def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
         try:
             event_type = normalise_type(event.type, payload)
         except UnknownEventType as exc:
-            raise FieldErrors({at + "type": [f"{exc}; accepted: "
-                                             f"{', '.join(accepted_types())}."]}) from exc
+            accepted = ", ".join(accepted_types())
+            raise FieldErrors({at + "type": [f"{exc}; accepted: {accepted}."]}) from exc
         occurred = now if event.occurred_at is None else event.occurred_at
         late = occurred_at_problem(occurred, session_started_at=started, now=now)
         if late:
