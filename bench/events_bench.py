@@ -216,6 +216,10 @@ async def main() -> None:
                         "for 20 s on one gateway")
     args = parser.parse_args()
     settings = load_settings(os.environ)
+    # 50 sessions at full speed are far beyond a player (and a tenant's default rate limits):
+    # the gateways this bench starts measure throughput, so their limits are lifted.
+    os.environ.setdefault("TENANT_DEFAULT_RATE_EVENTS_USER_PER_MINUTE", "100000")
+    os.environ.setdefault("TENANT_DEFAULT_RATE_EVENTS_TENANT_PER_MINUTE", "10000000")
     tmp = Path(tempfile.mkdtemp(prefix="events-bench-"))
     worker = AgentsWorker(tmp / "agents.log")
     recorders = RecorderProcess(tmp / "recorders.log")

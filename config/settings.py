@@ -17,6 +17,8 @@ from config import tenant_settings
 from config.exceptions import SettingsError
 from config.tenant_settings import TenantSettings
 
+MIN_HS256_SECRET_BYTES = 32  # HMAC-SHA256 keys shorter than the hash weaken it (RFC 7518 3.2)
+
 
 def _bool(raw: str) -> bool:
     lowered = raw.strip().lower()
@@ -124,6 +126,27 @@ class Settings:
         "HLS_KEY_BASE_URL", "",
         doc="Public base URL of the gateway in encrypted playlists' key URIs; empty: a "
             "root-relative path (CDN and API on one host)")
+    cdn_cookie_ttl_seconds: int = _setting(
+        "CDN_COOKIE_TTL_SECONDS", 120, _positive_int,
+        doc="Lifetime of the CDN cookies (never longer than the playback token); heartbeat/ and "
+            "refresh/ of a live session renew them, so an ended or revoked session loses the "
+            "HLS files within this time")
+    auth_jwt_max_lifetime_seconds: int = _setting(
+        "AUTH_JWT_MAX_LIFETIME_SECONDS", 7 * 24 * 3600, _positive_int,
+        doc="Longest bearer token accepted (exp - iat); tokens without iat are refused")
+    auth_jwt_issuer: str = _setting(
+        "AUTH_JWT_ISSUER", "",
+        doc="Required 'iss' of bearer tokens; empty: not checked")
+    auth_jwt_audience: str = _setting(
+        "AUTH_JWT_AUDIENCE", "",
+        doc="Required 'aud' of bearer tokens; empty: tokens must carry no 'aud'")
+    public_base_url: str = _setting(
+        "PUBLIC_BASE_URL", "",
+        doc="Public base URL of the API in links it returns (pagination); empty: links are "
+            "path and query only (never built from the Host header)")
+    transcoder_timeout_max_seconds: float = _setting(
+        "TRANSCODER_TIMEOUT_MAX_SECONDS", 4 * 3600.0, float,
+        doc="Ceiling of the ffmpeg timeout, whatever the source's duration (seconds)")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})
@@ -138,6 +161,7 @@ class Settings:
             kid, sep, secret = item.strip().partition(":")
             if not kid or (sep and not secret):
                 raise SettingsError("PLAYBACK_TOKEN_SECRET: keys are 'kid:secret', comma separated")
+        _check_hs256_secrets(self)
 
     def playback_keys(self) -> list[tuple[str, bytes]]:
         """Playback token keys as (key id, secret); the first signs, every one verifies.
@@ -176,6 +200,19 @@ class Settings:
             value = getattr(self, f.name)
             out[f.name] = "***" if f.metadata.get("secret") and value else value
         return out
+
+
+def _check_hs256_secrets(settings: Settings) -> None:
+    # HS256 is only as strong as its secret: a short one can be brute-forced offline from any
+    # token, and then every role of every tenant can be forged.
+    if settings.auth_jwt_secret and \
+            len(settings.auth_jwt_secret.encode()) < MIN_HS256_SECRET_BYTES:
+        raise SettingsError(f"AUTH_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes "
+                            "(e.g. openssl rand -hex 32)")
+    if settings.playback_token_secret and any(
+            len(secret) < MIN_HS256_SECRET_BYTES for _kid, secret in settings.playback_keys()):
+        raise SettingsError(f"PLAYBACK_TOKEN_SECRET: every key's secret must be at least "
+                            f"{MIN_HS256_SECRET_BYTES} bytes")
 
 
 def settings_table() -> list[tuple[str, str, str]]:

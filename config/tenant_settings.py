@@ -15,6 +15,8 @@ import msgspec
 from config.exceptions import SettingsError
 
 ENV_PREFIX = "TENANT_DEFAULT_"
+UserRate = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+TenantRate = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
 
 
 class TenantSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -30,6 +32,20 @@ class TenantSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
     violation_action: Literal["audit", "revoke"] = "audit"
     violation_revoke_after: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 3
     hls_encryption: bool = False
+    max_source_seconds: Annotated[int, msgspec.Meta(ge=1, le=24 * 3600)] = 4 * 3600
+    max_source_pixels: Annotated[int, msgspec.Meta(ge=64 * 64, le=7680 * 4320)] = 3840 * 2160
+    max_source_bytes: Annotated[int, msgspec.Meta(ge=1024**2, le=20 * 1024**3)] = 10 * 1024**3
+    # Rate limits (policy.rate_limits): units a minute, in bursts of up to one minute's worth.
+    rate_play_user_per_minute: UserRate = 60
+    rate_play_tenant_per_minute: TenantRate = 6_000
+    rate_refresh_user_per_minute: UserRate = 30
+    rate_refresh_tenant_per_minute: TenantRate = 30_000
+    rate_heartbeat_user_per_minute: UserRate = 60
+    rate_heartbeat_tenant_per_minute: TenantRate = 30_000
+    rate_events_user_per_minute: UserRate = 600
+    rate_events_tenant_per_minute: TenantRate = 300_000
+    rate_upload_user_per_minute: UserRate = 60
+    rate_upload_tenant_per_minute: TenantRate = 600
 
 
 DOCS = {
@@ -43,6 +59,21 @@ DOCS = {
     "violation_action": "audit violations only, or revoke the session",
     "violation_revoke_after": "violations in a session before it is revoked",
     "hls_encryption": "encrypt new HLS packages with AES-128",
+    "max_source_seconds": "longest uploaded video accepted, in seconds (longer: FAILED, no retry)",
+    "max_source_pixels": "largest picture (width x height) of an uploaded video (4K UHD: 8294400)",
+    "max_source_bytes": "largest uploaded file in bytes (presign, parts, complete, form upload)",
+    "rate_play_user_per_minute": "play/ requests a minute per student (429 beyond)",
+    "rate_play_tenant_per_minute": "play/ requests a minute for the whole academy",
+    "rate_refresh_user_per_minute": "refresh/ and end/ requests a minute per student",
+    "rate_refresh_tenant_per_minute": "refresh/ and end/ requests a minute for the academy",
+    "rate_heartbeat_user_per_minute": "heartbeat/ requests a minute per student",
+    "rate_heartbeat_tenant_per_minute": "heartbeat/ requests a minute for the academy",
+    "rate_events_user_per_minute": "player events a minute per student (a batch counts its "
+                                   "events)",
+    "rate_events_tenant_per_minute": "player events a minute for the academy",
+    "rate_upload_user_per_minute": "upload requests (presign, presign-multipart, complete, "
+                                   "each file of upload) a minute per manager",
+    "rate_upload_tenant_per_minute": "upload requests a minute for the academy",
 }
 
 

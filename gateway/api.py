@@ -62,6 +62,7 @@ class Operation:
         if self.body is not None or self.method in ("POST", "PATCH", "PUT"):
             found.add(413)
         return sorted(found)
+    rate_limited: str = ""  # the route class of policy.rate_limits charged, if any: 429
 
 
 class Api:
@@ -106,6 +107,8 @@ class Api:
                 "summary": op.summary, "tags": [op.tag], "parameters": params,
                 "description": f"Roles: {op.roles}.", "responses": responses,
             }
+            if op.rate_limited:
+                entry["responses"]["429"] = _too_many(op.rate_limited)
             if op.body is not None:
                 entry["requestBody"] = {"required": True, "content": {
                     "application/json": {"schema": schema_of[id(op.body)]}}}
@@ -136,6 +139,17 @@ def _openapi_path(path: str) -> str:
     # aiohttp's "{id:\d+}" -> OpenAPI's "{id}"
     return "/".join(f"{{{p[1:-1].split(':')[0]}}}" if p.startswith("{") else p
                     for p in path.split("/"))
+
+
+def _too_many(route: str) -> dict[str, Any]:
+    return {"description": f"Over the caller's or the academy's `{route}` rate limit "
+                           "(tenant settings `rate_" + route + "_*_per_minute`)",
+            "headers": {"Retry-After": {"description": "whole seconds to wait (>= 1)",
+                                        "schema": {"type": "integer", "minimum": 1}}},
+            "content": {"application/json": {"schema": {"type": "object", "properties": {
+                "detail": {"const": "rate_limited"}, "route": {"type": "string"},
+                "scope": {"enum": ["user", "tenant"]},
+                "retry_after": {"type": "integer", "minimum": 1}}}}}}
 
 
 def _response(op: Operation, schema_of: dict[int, Any]) -> dict[str, Any]:

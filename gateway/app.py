@@ -16,6 +16,7 @@ from gateway import (
     uploads, videos,
 )
 from gateway import hls_keys
+from gateway import rate_limits
 from gateway.api import Api
 from gateway.auth import Authenticator
 from gateway.cdn import signer_from_settings
@@ -83,6 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.PLAYBACK_KEYS] = settings.playback_keys()
     app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher,
                             _session_client, background.outbox_relay, background.object_deletions])
+    app.cleanup_ctx.append(rate_limits.setup)
     health.setup_routes(app)
     api = Api("lecturecast", "1.0.0")
     events.register(api)

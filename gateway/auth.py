@@ -1,7 +1,9 @@
 """Bearer-token authentication: JWTs naming a user, a tenant and a role.
 
 HS256 with ``AUTH_JWT_SECRET``, or RS256 with ``AUTH_JWT_PUBLIC_KEY``. PyJWT does the
-cryptography and the ``exp`` check; this module only decides what a valid caller is.
+cryptography and the ``exp``/``iat``/``iss``/``aud`` checks; this module only decides what a
+valid caller is. A token must say when it was issued (``iat``, not in the future) and live at
+most ``AUTH_JWT_MAX_LIFETIME_SECONDS`` (``exp - iat``): a stolen token is worth days, not years.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ class Authenticator:
     """Verifies ``Authorization: Bearer`` headers against the configured key."""
 
     def __init__(self, settings: Settings) -> None:
+        self._max_lifetime = settings.auth_jwt_max_lifetime_seconds
+        self._issuer = settings.auth_jwt_issuer or None
+        self._audience = settings.auth_jwt_audience or None
+        required = ["exp", "iat", "sub"]
+        required += ["iss"] if self._issuer else []
+        required += ["aud"] if self._audience else []
+        self._required = required
         if settings.auth_jwt_public_key:
             self._key: str = settings.auth_jwt_public_key
             self._algorithms = ["RS256"]
@@ -72,10 +81,17 @@ class Authenticator:
         try:
             claims = jwt.decode(
                 token, self._key, algorithms=self._algorithms, leeway=_LEEWAY_SECONDS,
-                options={"require": ["exp", "sub"]},
+                issuer=self._issuer, audience=self._audience,
+                options={"require": self._required},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("Token has expired.") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise Unauthorized("Token 'iat' is in the future.") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise Unauthorized("Token 'iss' is not the accepted issuer.") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise Unauthorized("Token 'aud' is not the accepted audience.") from exc
         except jwt.InvalidSignatureError as exc:
             raise Unauthorized("Token signature is invalid.") from exc
         except jwt.MissingRequiredClaimError as exc:
@@ -84,6 +100,10 @@ class Authenticator:
             raise Unauthorized("Token 'sub' must be a non-empty string.") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(f"Token is invalid: {exc}") from exc
+        # PyJWT accepts whatever int() takes (floats, numeric strings): do the sums on ints.
+        lifetime = int(claims["exp"]) - int(claims["iat"])
+        if lifetime > self._max_lifetime:
+            raise Unauthorized(f"Token lifetime (exp - iat) exceeds {self._max_lifetime} seconds.")
         sub, tenant, role = claims.get("sub"), claims.get("tenant"), claims.get("role")
         if not isinstance(sub, str) or not sub:
             raise Unauthorized("Token 'sub' must be a non-empty string.")
@@ -101,9 +121,18 @@ class Authenticator:
 
 
 def mint_token(secret: str, *, tenant: str, sub: str, role: Role | str,
-               ttl_seconds: int = 3600, now: float | None = None) -> str:
-    """An HS256 bearer token, for ``python -m gateway.tokens``, the demo tenant and tests."""
+               ttl_seconds: int = 3600, now: float | None = None, issuer: str = "",
+               audience: str = "") -> str:
+    """An HS256 bearer token, for ``python -m gateway.tokens``, the demo tenant and tests.
+
+    ``issuer``/``audience``: the ``AUTH_JWT_ISSUER``/``AUTH_JWT_AUDIENCE`` a gateway checks
+    (empty: the claim is left out).
+    """
     issued = int(time.time() if now is None else now)
-    claims = {"sub": sub, "tenant": tenant, "role": Role(role).value,
-              "iat": issued, "exp": issued + ttl_seconds}
+    claims: dict[str, object] = {"sub": sub, "tenant": tenant, "role": Role(role).value,
+                                 "iat": issued, "exp": issued + ttl_seconds}
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
     return jwt.encode(claims, secret, algorithm="HS256")

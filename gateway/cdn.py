@@ -1,7 +1,13 @@
-"""CloudFront signed cookies on play/refresh responses (and their removal on end).
+"""CloudFront signed cookies on play/refresh/heartbeat responses (and their removal on end).
 
 On only when ``CLOUDFRONT_KEY_PAIR_ID`` and ``CLOUDFRONT_PRIVATE_KEY_PEM`` are set; the key is
 parsed once per app. The cookie format is in :mod:`gateway.cdn_cookies`.
+
+The cookies are bearer credentials the CDN checks on its own, with no way to ask whether the
+session still lives, so they are short: ``CDN_COOKIE_TTL_SECONDS`` (never longer than the
+playback token's lifetime), renewed by ``play/``, ``refresh/`` and every heartbeat that finds
+the session live. An ended, revoked or expired session gets no new ones, and the copies it
+holds (or anyone copied) stop opening the HLS files at most one cookie lifetime later.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ class CookieSigner:
 
     key_pair_id: str
     private_key: RSAPrivateKey
-    resource_base: str  # empty: the origin of the request (the local CDN is the gateway)
+    resource_base: str  # empty: the request's origin (the local CDN checks only the path)
     domain: str
     secure: bool
 
@@ -32,10 +38,20 @@ def signer_from_settings(settings: Settings) -> CookieSigner | None:
     if not (settings.cloudfront_key_pair_id and settings.cloudfront_private_key_pem):
         return None
     base = settings.cdn_hls_base_url or (
-        f"https://{settings.cloudfront_domain}" if settings.cloudfront_domain else "")
+        f"https://{settings.cloudfront_domain}" if settings.cloudfront_domain else
+        settings.public_base_url)
     return CookieSigner(settings.cloudfront_key_pair_id,
                         cdn_cookies.load_private_key(settings.cloudfront_private_key_pem),
                         base, settings.cloudfront_domain, settings.cookie_secure)
+
+
+def cookie_expiry(request: web.Request, now: float,
+                  token_lifetime_seconds: int | None) -> int | None:
+    """When cookies granted at ``now`` expire; None when this app grants no cookies."""
+    if request.app[keys.CDN_SIGNER] is None:
+        return None
+    return int(now) + cdn_cookies.cookie_lifetime(
+        request.app[keys.SETTINGS].cdn_cookie_ttl_seconds, token_lifetime_seconds)
 
 
 def set_cookies(request: web.Request, response: web.StreamResponse, video_id: int,

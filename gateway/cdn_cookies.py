@@ -40,6 +40,13 @@ class CookieError(ValueError):
         self.reason = reason
 
 
+def cookie_lifetime(cookie_ttl_seconds: int, token_lifetime_seconds: int | None) -> int:
+    """Seconds a cookie lives: the setting, never longer than the playback token's lifetime."""
+    if token_lifetime_seconds is None or token_lifetime_seconds <= 0:
+        return cookie_ttl_seconds
+    return min(cookie_ttl_seconds, token_lifetime_seconds)
+
+
 def hls_path_prefix(video_id: int) -> str:
     """The URL path the cookies of one video cover (the seed's ``_hls_path_prefix_for_video``)."""
     return f"/hls/videos/{video_id}/"

@@ -19,10 +19,12 @@ from aiohttp import web
 from gateway import fields, keys, playback_tokens
 from gateway.api import Api
 from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized
+from gateway.rate_limits import admit
 from gateway.validation import FieldErrors, read_body
 from policy.event_window import (
     EVENT_CLOCK_SKEW_SECONDS, EVENT_MAX_AHEAD_SECONDS, occurred_at_problem,
 )
+from policy.rate_limits import RouteClass
 from streams import topics
 from streams.exceptions import PublishError
 from streams.schemas import PlaybackEventV1
@@ -160,6 +162,9 @@ async def post_events(request: web.Request) -> web.Response:
         if principal.sub != claims.user_id or principal.tenant != claims.tenant:
             raise Unauthorized("user_mismatch")
     events = build_events(batch, claims, now)
+    # Events, not batches: the cost downstream (Kafka, the judge, PostgreSQL) is per event.
+    await admit(request, RouteClass.EVENTS, tenant=claims.tenant, tenant_id=claims.tenant_id,
+                user=claims.user_id, now=now, cost=len(events))
     if not await app[keys.LIVE].is_live(claims.session_id, claims.user_id, now):
         raise Conflict("session_not_active")
     key = topics.user_key(claims.tenant, claims.user_id)
@@ -182,4 +187,5 @@ def register(api: Api) -> None:
     api.add("POST", r"/api/v1/media/videos/{video_id:\d+}/events/", post_events,
             summary="Store a batch of player events (also as a sendBeacon text/plain body)",
             tag="playback", body=EventBatchIn, response=EventsStored,
-            roles="a playback token; Authorization optional", errors=(409, 429, 503))
+            roles="a playback token; Authorization optional", errors=(409, 503),
+            rate_limited="events")

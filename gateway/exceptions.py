@@ -82,3 +82,14 @@ def error_for(status: int, detail: str) -> ApiError:
     by_status: dict[int, type[ApiError]] = {400: BadRequest, 401: Unauthorized, 403: Forbidden,
                                             404: NotFound, 409: Conflict}
     return by_status[status](detail)
+
+
+class TooManyRequests(ApiError):
+    """429: over a rate limit; ``Retry-After`` says in how many whole seconds to try again."""
+
+    status = 429
+
+    def __init__(self, detail: str, retry_after: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(retry_after)})
+        kwargs["extra"] = {**kwargs.get("extra", {}), "retry_after": retry_after}
+        super().__init__(detail, **kwargs)

@@ -2,6 +2,8 @@
 
 Each file is streamed to S3 as a multipart upload, one part at a time, so memory holds at most
 one part (8 MiB) whatever the file size; then it becomes a video exactly like ``complete``.
+A file over the academy's ``max_source_bytes`` is refused (413) as soon as that many bytes
+arrived, and its parts are discarded.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from aiohttp import BodyPartReader, MultipartReader, web
 from gateway import fields, keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, PayloadTooLarge
+from gateway.rate_limits import admit_caller
 from gateway.responses import json_response
 from gateway.tenancy import Caller, manager
-from gateway.uploads import create_uploaded
+from gateway.uploads import create_uploaded, source_limits
 from gateway.validation import FieldErrors
 from gateway.video_views import VideoOut, present
 from gateway.videos import require_session
+from policy.rate_limits import RouteClass
+from policy.source_limits import SourceLimits, human_bytes
 from storage import object_keys
 from storage.objects import ObjectStore
 
@@ -36,7 +41,7 @@ async def _session_field(request: web.Request, who: Caller, part: BodyPartReader
 
 
 async def _stream_to_s3(store: ObjectStore, key: str, content_type: str,
-                        part: BodyPartReader) -> int:
+                        part: BodyPartReader, limits: SourceLimits) -> int:
     """Copy one form file to S3 part by part; return its size. Aborts the upload on failure."""
     upload_id = await store.start_multipart(key, content_type)
     try:
@@ -45,9 +50,10 @@ async def _stream_to_s3(store: ObjectStore, key: str, content_type: str,
         total = 0
         while chunk := await part.read_chunk(_READ_BYTES):
             total += len(chunk)
-            if total > sources.MAX_UPLOAD_BYTES:
-                raise PayloadTooLarge(f"{part.filename}: larger than "
-                                      f"{sources.MAX_UPLOAD_BYTES // 1024**3} GiB.")
+            if total > min(sources.MAX_UPLOAD_BYTES, limits.max_bytes):
+                raise PayloadTooLarge(
+                    f"{part.filename}: larger than this academy's limit of "
+                    f"{human_bytes(min(sources.MAX_UPLOAD_BYTES, limits.max_bytes))} per video.")
             buffer += chunk
             if len(buffer) >= sources.MIN_PART_BYTES:
                 done.append((len(done) + 1, await store.upload_part(
@@ -82,6 +88,7 @@ async def upload(request: web.Request) -> web.Response:
     except ValueError as exc:  # no or bad boundary
         raise BadRequest(f"Malformed multipart body: {exc}.") from exc
     store = request.app[keys.OBJECTS]
+    limits = await source_limits(request, who)
     session: int | None = None
     created = []
     while (part := await _next_part(reader)) is not None:
@@ -101,8 +108,10 @@ async def upload(request: web.Request) -> web.Response:
                 ext = sources.extension_of(filename)
             except sources.SourceError as exc:
                 raise FieldErrors({"files": [str(exc)]}) from exc
+            if not created:  # charged once, before the first transfer to S3
+                await admit_caller(request, RouteClass.UPLOAD, who)
             key = object_keys.upload_key(who.tenant_id, session, ext)
-            size = await _stream_to_s3(store, key, sources.VIDEO_TYPES[ext], part)
+            size = await _stream_to_s3(store, key, sources.VIDEO_TYPES[ext], part, limits)
             title = os.path.splitext(os.path.basename(filename))[0][:255] or "video"
             video, _ = await create_uploaded(request, who, session, title, key, size, "upload")
             created.append(present(video, request.app[keys.SETTINGS]))
@@ -117,4 +126,4 @@ def register(api: Api) -> None:
     """Register the form upload (admin path and the front end's alias)."""
     for base in ("/api/v1/media/videos/", "/api/v1/lectures/videos/"):
         api.add("POST", base + "upload/", upload, summary="Upload files (multipart form)",
-                tag="uploads", response=VideoOut, status=201, errors=(429,))
+                tag="uploads", response=VideoOut, status=201, rate_limited="upload")

@@ -1,8 +1,14 @@
-"""Liveness, readiness and metrics endpoints."""
+"""Liveness, readiness and metrics endpoints.
+
+``/readyz`` is public (load balancers call it without credentials): it names the dependency
+that fails and how (``error`` or ``timeout``), never the exception text, which carries
+addresses, ports and driver messages. That text goes to the log.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -10,6 +16,7 @@ from aiohttp import web
 from gateway import keys
 from gateway.metrics import CONTENT_TYPE
 
+log = logging.getLogger(__name__)
 _CHECK_TIMEOUT_SECONDS = 2.0
 
 
@@ -18,14 +25,18 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def _check(probe: Callable[[], Awaitable[object]]) -> str:
+async def _check(name: str, probe: Callable[[], Awaitable[object]]) -> str:
     try:
         await asyncio.wait_for(probe(), _CHECK_TIMEOUT_SECONDS)
         return "ok"
     except asyncio.TimeoutError:
-        return f"timeout after {_CHECK_TIMEOUT_SECONDS:g}s"
+        log.warning("readiness: %s did not answer in %gs", name, _CHECK_TIMEOUT_SECONDS,
+                    extra={"dependency": name})
+        return "timeout"
     except Exception as exc:  # a readiness probe reports any failure, it never raises
-        return f"{type(exc).__name__}: {exc}"
+        log.warning("readiness: %s failed: %s: %s", name, type(exc).__name__, exc,
+                    extra={"dependency": name})
+        return "error"
 
 
 async def readyz(request: web.Request) -> web.Response:
@@ -37,7 +48,7 @@ async def readyz(request: web.Request) -> web.Response:
         "redis": app[keys.REDIS].ping,
         "s3": app[keys.OBJECTS].ping,
     }
-    results = await asyncio.gather(*(_check(p) for p in probes.values()))
+    results = await asyncio.gather(*(_check(name, p) for name, p in probes.items()))
     checks = dict(zip(probes, results))
     failing = sorted(name for name, result in checks.items() if result != "ok")
     if failing:

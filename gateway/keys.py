@@ -16,6 +16,8 @@ from gateway.api import Api
 from gateway.metrics import Metrics
 from storage.live_sessions import LiveSessions
 from storage.objects import ObjectStore
+from storage.rate_limits import RateLimits
+from storage.tenant_settings_cache import TenantSettingsCache
 from storage.tenants import TenantIds
 from streams.publisher import Publisher
 
@@ -35,3 +37,5 @@ PLAYBACK_KEYS = web.AppKey("playback_keys", list)
 SESSIONS = web.AppKey("sessions", SessionClient)
 LIVE = web.AppKey("live", LiveSessions)
 CDN_SIGNER = web.AppKey("cdn_signer", CookieSigner | None)
+RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
+TENANT_SETTINGS = web.AppKey("tenant_settings", TenantSettingsCache)

@@ -23,6 +23,13 @@ class Metrics:
         self.published = Counter(
             "lecturecast_kafka_messages_published_total", "Messages acknowledged by Kafka",
             ["topic"], registry=self.registry)
+        self.rate_limited = Counter(
+            "lecturecast_rate_limited_total", "Requests refused with 429 by a rate limit",
+            ["route", "scope"], registry=self.registry)
+        self.rate_limit_errors = Counter(
+            "lecturecast_rate_limit_errors_total",
+            "Requests let through unchecked because the rate limiter's Redis failed",
+            ["route"], registry=self.registry)
 
     def render(self) -> bytes:
         """The text exposition format."""

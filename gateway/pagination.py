@@ -1,4 +1,9 @@
-"""DRF-style page-number pagination: ``{count, next, previous, results}``."""
+"""DRF-style page-number pagination: ``{count, next, previous, results}``.
+
+Links are ``PUBLIC_BASE_URL`` + the request's path and query, or the path and query alone:
+never built from the ``Host`` header, which any client sets (a poisoned link otherwise lands in
+whatever caches or follows the page).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway import keys
 from gateway.validation import query_int
 
 DEFAULT_PAGE_SIZE = 50
@@ -41,12 +47,13 @@ def page_request(request: web.Request) -> PageRequest:
 
 
 def _link(request: web.Request, page: int) -> str:
-    return str(request.url.update_query(page=page))
+    base = request.app[keys.SETTINGS].public_base_url.rstrip("/")
+    return base + str(request.rel_url.update_query(page=page))
 
 
 def page_body(request: web.Request, page: PageRequest, count: int,
               results: Sequence[Any]) -> dict[str, Any]:
-    """The paginated response body with absolute next/previous links."""
+    """The paginated response body with next/previous links (see the module's note)."""
     has_next = page.offset + len(results) < count
     return {
         "count": count,

@@ -21,12 +21,14 @@ from gateway.api import Api
 from gateway.crud import row_id
 from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized, error_for
 from gateway.fields import Key, Token
+from gateway.rate_limits import admit, admit_caller
 from gateway.responses import json_response
 from gateway.session_client import ActorTimeout
 from gateway.tenancy import Caller, anyone
 from gateway.validation import read_body
 from gateway.video_views import public_url
 from policy.playback import PlayContext, effective_policy, event_rules, refusal
+from policy.rate_limits import RouteClass
 from storage import object_keys
 from storage.access import play_context
 from streams.exceptions import PublishError
@@ -54,12 +56,22 @@ class PlayOut(msgspec.Struct):
     expires_at: int
     policy: dict[str, Any]
     play_url: str
+    # When the CDN cookies set with this response expire (None: no CDN cookies); heartbeats
+    # renew them, so a player beats at least three times per cookie lifetime.
+    cdn_expires_at: int | None = None
 
 
 class StatusOut(msgspec.Struct):
-    """``{"status": "ok"}`` / ``{"status": "ended"}``."""
+    """``{"status": "ended"}``."""
 
     status: str
+
+
+class HeartbeatOut(msgspec.Struct):
+    """``{"status": "ok", "cdn_expires_at": ...}``: the session lives, cookies renewed."""
+
+    status: str
+    cdn_expires_at: int | None = None
 
 
 async def _context(request: web.Request, who: Caller, video_id: int,
@@ -88,9 +100,12 @@ def _granted(request: web.Request, claims: playback_tokens.PlaybackClaims, ctx: 
     token = playback_tokens.sign(claims, request.app[keys.PLAYBACK_KEYS], now=now,
                                  ttl_seconds=ttl)
     expires_at = int(now) + ttl
-    body = PlayOut(token, claims.session_id, expires_at, claims.policy, _play_url(request, ctx))
+    cdn_expires_at = cdn.cookie_expiry(request, now, ttl)
+    body = PlayOut(token, claims.session_id, expires_at, claims.policy, _play_url(request, ctx),
+                   cdn_expires_at)
     response = json_response(msgspec.to_builtins(body))
-    cdn.set_cookies(request, response, ctx.video_id, expires_at)
+    if cdn_expires_at is not None:
+        cdn.set_cookies(request, response, ctx.video_id, cdn_expires_at)
     return response
 
 
@@ -99,6 +114,7 @@ async def play(request: web.Request) -> web.Response:
     who = await anyone(request)
     video_id = row_id(request)
     body = await read_body(request, PlayIn)
+    await admit_caller(request, RouteClass.PLAY, who)
     ctx, tenant = await _context(request, who, video_id, body.enrollment_id)
     assert ctx.enrollment_id is not None
     client = request.app[keys.SESSIONS]
@@ -144,10 +160,13 @@ def _not_live(status: str) -> Conflict:
 
 
 async def heartbeat(request: web.Request) -> web.Response:
-    """200 while the session lives; 409 session_revoked / session_not_active otherwise."""
+    """200 with renewed CDN cookies while the session lives; 409 session_revoked /
+    session_not_active (and no cookies) otherwise."""
     body = await read_body(request, TokenIn)
     now = time.time()
     who, claims = await _claims(request, body.token, now, check_video=False)
+    await admit(request, RouteClass.HEARTBEAT, tenant=who.tenant, tenant_id=who.tenant_id,
+                user=claims.user_id, now=now)
     status = await request.app[keys.LIVE].touch(claims.session_id, claims.user_id, now)
     if status != "ACTIVE":
         raise _not_live(status)
@@ -157,7 +176,13 @@ async def heartbeat(request: web.Request) -> web.Response:
                                          user_id=claims.user_id, session_id=claims.session_id))
     except PublishError:
         raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
-    return json_response({"status": "ok"})
+    cdn_expires_at = cdn.cookie_expiry(request, now,
+                                       playback_tokens.lifetime_seconds(body.token))
+    response = json_response(msgspec.to_builtins(HeartbeatOut("ok", cdn_expires_at)))
+    if cdn_expires_at is not None:
+        # The token's video, not the path's: the path is not checked on heartbeats.
+        cdn.set_cookies(request, response, claims.video_id, cdn_expires_at)
+    return response
 
 
 async def refresh(request: web.Request) -> web.Response:
@@ -165,6 +190,8 @@ async def refresh(request: web.Request) -> web.Response:
     body = await read_body(request, TokenIn)
     now = time.time()
     who, claims = await _claims(request, body.token, now)
+    await admit(request, RouteClass.REFRESH, tenant=who.tenant, tenant_id=who.tenant_id,
+                user=claims.user_id, now=now)
     view = await request.app[keys.LIVE].view(claims.session_id)
     if view is None or view.status != "ACTIVE":
         raise _not_live(view.status if view else "MISSING")
@@ -187,7 +214,10 @@ async def refresh(request: web.Request) -> web.Response:
 async def end(request: web.Request) -> web.Response:
     """End the session; answers once the actor freed the slot, and clears the cookies."""
     body = await read_body(request, TokenIn)
-    who, claims = await _claims(request, body.token, time.time(), check_video=False)
+    now = time.time()
+    who, claims = await _claims(request, body.token, now, check_video=False)
+    await admit(request, RouteClass.REFRESH, tenant=who.tenant, tenant_id=who.tenant_id,
+                user=claims.user_id, now=now)
     client = request.app[keys.SESSIONS]
     try:
         await client.ask(client.command("end", tenant=who.tenant, tenant_id=who.tenant_id,
@@ -204,12 +234,14 @@ def register(api: Api) -> None:
     """Register the player's session endpoints."""
     item = r"/api/v1/media/videos/{id:\d+}/"
     roles = "a student with a profile (tokens: the playback token of this user)"
-    live = (409, 429, 503)  # not live / limits, rate limits, the session actor unavailable
+    live = (409, 503)  # not live or over the limits; the session actor unavailable
     api.add("POST", item + "play/", play, summary="Start a playback session", tag="playback",
-            body=PlayIn, response=PlayOut, roles=roles, errors=live)
+            body=PlayIn, response=PlayOut, roles=roles, errors=live, rate_limited="play")
     api.add("POST", item + "refresh/", refresh, summary="Refresh a playback token",
-            tag="playback", body=TokenIn, response=PlayOut, roles=roles, errors=live)
+            tag="playback", body=TokenIn, response=PlayOut, roles=roles, errors=live,
+            rate_limited="refresh")
     api.add("POST", item + "heartbeat/", heartbeat, summary="Keep a session alive",
-            tag="playback", body=TokenIn, response=StatusOut, roles=roles, errors=live)
+            tag="playback", body=TokenIn, response=HeartbeatOut, roles=roles, errors=live,
+            rate_limited="heartbeat")
     api.add("POST", item + "end/", end, summary="End a playback session", tag="playback",
-            body=TokenIn, response=StatusOut, roles=roles, errors=(503,))
+            body=TokenIn, response=StatusOut, roles=roles, errors=(503,), rate_limited="refresh")

@@ -50,6 +50,18 @@ def sign(claims: PlaybackClaims, keys: Keys, *, now: float, ttl_seconds: int) ->
     return jwt.encode(body, secret, algorithm="HS256", headers={"kid": kid})
 
 
+def lifetime_seconds(token: str) -> int | None:
+    """``exp - iat`` of a token :func:`verify` accepted (None without ``iat``).
+
+    Read without checking the signature again: call it only after :func:`verify`.
+    """
+    body = jwt.decode(token, options={"verify_signature": False})
+    try:
+        return int(body["exp"]) - int(body["iat"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+
+
 def verify(token: str, keys: Keys, *, now: float) -> PlaybackClaims:
     """The claims of a valid token; :class:`Unauthorized` with the seed's codes otherwise.
 

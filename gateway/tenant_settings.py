@@ -32,6 +32,7 @@ async def patch_settings(request: web.Request) -> web.Response:
     if not values:
         raise FieldErrors({"non_field_errors": ["Send at least one setting to change."]})
     stored = await merge_settings(request.app[keys.DB], who.tenant_id, values)
+    request.app[keys.TENANT_SETTINGS].forget(who.tenant_id)
     current = effective(request.app[keys.SETTINGS].tenant_defaults, stored)
     return json_response(msgspec.to_builtins(current))
 

@@ -1,6 +1,7 @@
 """``python -m gateway.tokens --tenant T --sub S --role R``: print a bearer token.
 
-Signs with ``AUTH_JWT_SECRET`` (HS256), the same secret the gateway verifies with.
+Signs with ``AUTH_JWT_SECRET`` (HS256), the same secret the gateway verifies with, and adds
+``AUTH_JWT_ISSUER`` / ``AUTH_JWT_AUDIENCE`` when they are set, as the gateway then requires.
 """
 
 from __future__ import annotations
@@ -19,13 +20,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenant", required=True, help="tenant slug")
     parser.add_argument("--sub", required=True, help="user id (string)")
     parser.add_argument("--role", required=True, choices=[r.value for r in Role])
-    parser.add_argument("--ttl", type=int, default=7 * 24 * 3600, help="lifetime in seconds")
+    parser.add_argument("--ttl", type=int, default=7 * 24 * 3600,
+                        help="lifetime in seconds (at most AUTH_JWT_MAX_LIFETIME_SECONDS)")
     args = parser.parse_args(argv)
     secret = os.environ.get("AUTH_JWT_SECRET", "")
     if not secret:
         print(SettingsError("AUTH_JWT_SECRET is required to sign tokens"), file=sys.stderr)
         return 2
-    print(mint_token(secret, tenant=args.tenant, sub=args.sub, role=args.role, ttl_seconds=args.ttl))
+    longest = os.environ.get("AUTH_JWT_MAX_LIFETIME_SECONDS", "")
+    if longest.isdigit() and args.ttl > int(longest):
+        print(SettingsError(f"--ttl {args.ttl}: the gateway refuses tokens living longer than "
+                            f"AUTH_JWT_MAX_LIFETIME_SECONDS={longest}"), file=sys.stderr)
+        return 2
+    print(mint_token(secret, tenant=args.tenant, sub=args.sub, role=args.role, ttl_seconds=args.ttl,
+                     issuer=os.environ.get("AUTH_JWT_ISSUER", ""),
+                     audience=os.environ.get("AUTH_JWT_AUDIENCE", "")))
     return 0
 
 

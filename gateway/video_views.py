@@ -1,12 +1,19 @@
-"""How a video is shown to API clients: the seed serializer's fields plus ours."""
+"""How a video is shown to API clients: the seed serializer's fields plus ours.
+
+Managers see every field. Students see the same shape without what is only the academy's
+business: the S3 key of the source upload (empty) and the transcoder's failure detail (ffmpeg's
+words and scratch paths), replaced by one readable sentence.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from config.settings import Settings
 from storage.videos import Video
+
+STUDENT_ERROR_REASON = "The video could not be processed."
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +49,7 @@ def public_url(settings: Settings, key: str) -> str:
 
 
 def present(video: Video, settings: Settings) -> VideoOut:
-    """The API representation of a video row."""
+    """The API representation of a video row, as managers see it (see :func:`present_to`)."""
     return VideoOut(
         id=video.id, session=video.session_id, session_id=video.session_id, title=video.title,
         youtube_id=video.youtube_id, external_url=video.external_url, file=None,
@@ -54,3 +61,12 @@ def present(video: Video, settings: Settings) -> VideoOut:
         thumbnail_url=public_url(settings, video.thumbnail_key) if video.thumbnail_key else None,
         error_reason=video.error_reason, processing_progress=video.processing_progress,
     )
+
+
+def present_to(video: Video, settings: Settings, *, manager: bool) -> VideoOut:
+    """The video as the caller may see it: all of it for managers, redacted for students."""
+    shown = present(video, settings)
+    if manager:
+        return shown
+    return replace(shown, file_key="",
+                   error_reason=STUDENT_ERROR_REASON if shown.error_reason else "")

@@ -26,7 +26,7 @@ from gateway.pagination import page_body, page_request
 from gateway.responses import json_response, no_content
 from gateway.tenancy import Caller, anyone, manager
 from gateway.validation import FieldErrors, changes, partial, query_int, query_text, read_body
-from gateway.video_views import VideoOut, present
+from gateway.video_views import VideoOut, present, present_to
 from storage import deletions, object_keys, outbox
 from storage.videos import Video, VideoFilter, VideoRepository
 from streams import topics
@@ -106,7 +106,9 @@ async def list_videos(request: web.Request) -> web.Response:
     page = page_request(request)
     count, rows = await repo(request).list(who.tenant_id, f, limit=page.size, offset=page.offset)
     settings = request.app[keys.SETTINGS]
-    return json_response(page_body(request, page, count, [present(v, settings) for v in rows]))
+    manager = who.principal.is_manager
+    return json_response(page_body(request, page, count,
+                                   [present_to(v, settings, manager=manager) for v in rows]))
 
 
 async def retrieve_video(request: web.Request) -> web.Response:
@@ -114,7 +116,8 @@ async def retrieve_video(request: web.Request) -> web.Response:
     who = await anyone(request)
     video = await repo(request).get(who.tenant_id, row_id(request),
                                     visible_to_user=_visible_to(who))
-    return json_response(present(video, request.app[keys.SETTINGS]))
+    return json_response(present_to(video, request.app[keys.SETTINGS],
+                                    manager=who.principal.is_manager))
 
 
 async def _create_linked(request: web.Request, who: Caller, body: VideoIn) -> web.Response:

@@ -54,8 +54,10 @@ async def _print_demo(settings: Settings, ids: DemoTenant) -> None:
         return
     tokens: dict[Role, str] = {}
     for role, sub in ((Role.ADMIN, DEMO_ADMIN_SUB), (Role.STUDENT, DEMO_STUDENT_SUB)):
-        tokens[role] = mint_token(secret, tenant=DEMO_TENANT, sub=sub, role=role,
-                                  ttl_seconds=TOKEN_TTL_SECONDS)
+        tokens[role] = mint_token(
+            secret, tenant=DEMO_TENANT, sub=sub, role=role,
+            ttl_seconds=min(TOKEN_TTL_SECONDS, settings.auth_jwt_max_lifetime_seconds),
+            issuer=settings.auth_jwt_issuer, audience=settings.auth_jwt_audience)
         print(f"  {role.value:<8} sub={sub:<10} Authorization: Bearer {tokens[role]}")
     # The token rides in the fragment: browsers never send it to the server in the URL.
     print(f"\n  pages    {base}/app/")

@@ -1,16 +1,43 @@
 """How much of a video a student really watched: covered intervals from POSITION samples, pure.
 
 The seed trusted the player's ``last_position`` as progress, so dragging the slider to the
-end completed a video. Here only continuous playback between two samples counts: the stretch
-``[previous, current]`` is added when the advance is one the allowed speed could produce in
-the wall time between them. Seeks, drags and backward moves add nothing. Positions and times
-are arguments; nothing here does I/O.
+end completed a video. Here only continuous playback between two samples counts, and only as
+much of it as the server's clock can pay for:
+
+- **Shape** (the client's clock): the stretch ``[previous, current]`` of two samples of the
+  *same playback session* is continuous playback when ``0 <= advance <= max_rate x wall +
+  ALLOWANCE_SECONDS`` (``wall`` between their ``occurred_at``). Anything else (a drag, a
+  seek, faster playback than allowed, a backward move) adds nothing. A SEEK_ATTEMPT reported
+  after a sample ends the stretch (:func:`interrupt`): the next sample starts a new one, so a
+  reported seek's stretch is never watched, even with seeking allowed. A new session's first
+  sample never pairs with an older session's last one.
+- **Amount** (the server's clock): a continuous stretch is paid from the watch's
+  :class:`policy.credit.Budget`, filled by ``max_rate x`` the time between receive times.
+  Whatever the ``occurred_at`` values say, the coverage a watch gains is at most
+  ``max_rate x (last received_at - first received_at) + max_rate x ALLOWANCE_SECONDS``, so a
+  video cannot reach completion in less server time than ``duration x threshold / max_rate``
+  minus the allowance.
+
+Credit is *partial and in order*: a stretch the budget cannot pay in full is credited from its
+start for as much as the budget holds, and the rest stays owed (``Sample.paid_to``): the next
+continuous stretch of the same session is paid from there on, so an honest player whose
+samples arrive in 5 s requests, a little ahead of the receive times that pay for them, keeps
+contiguous coverage instead of a hole per request. Crediting nothing for an over-budget
+stretch would be just as safe but punish honest jitter; crediting its end would leave the same
+holes. What a stretch still owes is at most ``max_rate x BACKLOG_SECONDS`` (older parts are
+given up): a forged run of samples does not become a debt that later pauses pay off.
+
+Per watch at most :data:`MAX_INTERVALS` intervals are kept; beyond that the shortest are
+dropped (undercounting is safe; ``progress`` never decreases). Positions and times are
+arguments; nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from policy.credit import ALLOWANCE_SECONDS, Budget, accrue, spend
 
 Interval = tuple[float, float]
 Intervals = tuple[Interval, ...]
@@ -21,14 +48,23 @@ MILESTONES = (25, 50, 75, 100)
 FULL = 0.99
 # Coverage is a sum of float differences; a threshold met "exactly" may miss by ~1e-15.
 EPS = 1e-9
+# Intervals kept per watch: a student skimming with seeks makes one per skip; a hostile
+# player alternating tiny forward and backward moves makes one per pair, without this cap.
+MAX_INTERVALS = 32
+# How far (server seconds at max_rate) the credited end of a stretch may lag behind the player.
+BACKLOG_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """Where the player was (``position``, video seconds) at ``at`` (epoch seconds)."""
+    """Where the player was (``position``, video seconds) at ``at`` (its epoch seconds)."""
 
     position: float
     at: float
+    session: str = ""  # the playback session that sent it: stretches never span two
+    # The stretch ending here is credited up to this position (None: up to ``position``).
+    paid_to: float | None = None
+    open: bool = True  # False once a seek was reported after it: no stretch starts here
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +77,7 @@ class Watch:
     progress: float = 0.0  # covered / duration in [0, 1]; never decreases
     completed: bool = False  # progress reached the tenant's threshold once; stays True
     milestones: frozenset[int] = frozenset()  # percentages already emitted
+    budget: Budget = field(default_factory=Budget)  # what the server's clock paid, unspent
 
 
 def clamp(interval: Interval, duration: float | None = None) -> Interval | None:
@@ -96,36 +133,62 @@ def _reached(progress: float) -> frozenset[int]:
                      if progress + EPS >= (FULL if m == 100 else m / 100))
 
 
-def observe(watch: Watch, position: float, at: float, *, duration: float | None,
-            max_rate: float, threshold: float,
-            jump_seconds: float = 5.0) -> tuple[Watch, tuple[int, ...]]:
+def bounded(intervals: Intervals, limit: int = MAX_INTERVALS) -> Intervals:
+    """``intervals`` with only the ``limit`` longest kept (ties: the earlier), in order."""
+    if len(intervals) <= limit:
+        return intervals
+    longest = sorted(intervals, key=lambda iv: (-(iv[1] - iv[0]), iv[0]))[:limit]
+    return tuple(sorted(longest))
+
+
+def interrupt(watch: Watch, session: str) -> Watch:
+    """``watch`` after ``session`` reported a seek: its current stretch ends at the last sample."""
+    last = watch.last
+    if last is None or last.session != session or not last.open:
+        return watch
+    return replace(watch, last=replace(last, open=False))
+
+
+def _rate(max_rate: float) -> float:
+    # A broken rate reads as 1x: coverage must not grow without bound on a bad config.
+    return max_rate if math.isfinite(max_rate) and max_rate > 0 else 1.0
+
+
+def observe(watch: Watch, position: float, at: float, *, received_at: float, session: str,
+            duration: float | None, max_rate: float,
+            threshold: float) -> tuple[Watch, tuple[int, ...]]:
     """Add one POSITION sample; return the new watch and the milestones it newly reached.
 
-    The stretch from the previous sample counts when ``at`` is later and
-    ``0 <= advance <= max_rate * wall + jump_seconds`` (``jump_seconds`` absorbs the sample
-    timer's jitter). Anything else — a bigger forward move (seek, drag, or playing faster than
-    allowed), a backward move — adds nothing but still becomes the new ``last``. A sample not
-    newer than ``last`` (a late batch) is ignored entirely: it could only undercount, and
-    letting it replace ``last`` would make the next, newer sample look like a jump.
-    A malformed sample (negative or non-finite position or time) is ignored too.
+    ``at`` is the sample's ``occurred_at`` (the player's clock, for the stretch's shape),
+    ``received_at`` the gateway's (for the budget that pays for it); see the module
+    docstring for the rules. A sample of the same session not newer than ``last`` (a late
+    batch) is ignored entirely: it could only undercount, and letting it replace ``last``
+    would make the next, newer sample look like a jump. A malformed sample (negative or
+    non-finite position or time) is ignored too.
     """
-    if not (math.isfinite(position) and math.isfinite(at)) or position < 0:
+    if not (math.isfinite(position) and math.isfinite(at) and math.isfinite(received_at)) \
+            or position < 0:
         return watch, ()
     last = watch.last
-    if last is not None and at <= last.at:
+    same = last is not None and last.session == session
+    if last is not None and same and at <= last.at:
         return watch, ()
-    intervals = watch.intervals
-    if last is not None:
-        # A broken rate reads as 1x: coverage must not grow without bound on a bad config.
-        rate = max_rate if math.isfinite(max_rate) and max_rate > 0 else 1.0
-        advance = position - last.position
-        if 0 <= advance <= rate * (at - last.at) + jump_seconds:
-            intervals = merge(intervals, (last.position, position), duration)
+    rate = _rate(max_rate)
+    budget = accrue(watch.budget, received_at, rate)
+    intervals, paid_to = watch.intervals, position
+    if last is not None and same and last.open and \
+            0 <= position - last.position <= rate * (at - last.at) + ALLOWANCE_SECONDS:
+        owed_from = last.position if last.paid_to is None else min(last.paid_to, last.position)
+        start = max(owed_from, last.position - rate * BACKLOG_SECONDS)
+        paid, budget = spend(budget, position - start)
+        paid_to = start + paid
+        intervals = bounded(merge(intervals, (start, paid_to), duration))
     progress = max(watch.progress, _progress(intervals, duration))
     reached = _reached(progress)
     new = tuple(sorted(reached - watch.milestones))
     return replace(
-        watch, intervals=intervals, last=Sample(position, at), last_position=position,
-        progress=progress, completed=watch.completed or progress + EPS >= threshold,
-        milestones=watch.milestones | reached,
+        watch, intervals=intervals, last=Sample(position, at, session, paid_to),
+        last_position=position, progress=progress,
+        completed=watch.completed or progress + EPS >= threshold,
+        milestones=watch.milestones | reached, budget=budget,
     ), new

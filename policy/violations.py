@@ -29,11 +29,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from policy.credit import ALLOWANCE_SECONDS
+
 # A reported rate this close above the maximum is float noise from the player, not a cheat.
 RATE_EPSILON = 0.01
-# Seconds of advance always allowed on top of the rate bound: timeupdate fires every ~250 ms,
-# so a sample can be up to a fraction of a second ahead of its timestamp.
-RATE_ALLOWANCE_SECONDS = 1.0
+# Seconds of advance always allowed on top of the rate bound: the same allowance coverage
+# credit gets (declared once, in policy.credit).
+RATE_ALLOWANCE_SECONDS = ALLOWANCE_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,7 @@ class SessionTrack:
     # occurred_at of the newest reported SEEK_ATTEMPT: it excuses the advance of the pair
     # of samples around it (rule 1 of the module docstring).
     seek_at: float | None = None
+    seen_at: float = 0.0  # received_at (server clock) of its newest event, for dropping it
 
 
 @dataclass(frozen=True, slots=True)

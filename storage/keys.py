@@ -17,3 +17,17 @@ def tenant_id(tenant: str) -> str:
 def live_session(session_id: str) -> str:
     """Hash: the read model of one playback session (status, user, last heartbeat...)."""
     return f"{PREFIX}:ps:{session_id}"
+
+
+def rate_user(tenant: str, route: str, user: str) -> str:
+    """String: a user's GCRA arrival time for one route class (expires when the bucket is full).
+
+    ``{tenant}`` is a hash tag, so a user's and their tenant's bucket share a cluster slot (one
+    script touches both); a slug never holds braces or colons.
+    """
+    return f"{PREFIX}:rl:{{{tenant}}}:{route}:u:{user}"
+
+
+def rate_tenant(tenant: str, route: str) -> str:
+    """String: a tenant's GCRA arrival time for one route class."""
+    return f"{PREFIX}:rl:{{{tenant}}}:{route}:t"

@@ -11,7 +11,7 @@ from aiobotocore.session import get_session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from config.settings import Settings
-from storage.exceptions import NotFoundError, ObjectStoreError
+from storage.exceptions import NotFoundError, ObjectStoreError, StorageError
 
 # Browsers upload straight to S3 with presigned URLs (multipart needs the ETag header back).
 UPLOAD_CORS = {
@@ -23,6 +23,10 @@ UPLOAD_CORS = {
         "MaxAgeSeconds": 3600,
     }]
 }
+
+
+class ObjectTooLarge(StorageError):
+    """The object holds more bytes than the caller accepts (it was not read any further)."""
 
 
 class ObjectStore:
@@ -99,17 +103,21 @@ class ObjectStore:
             except BotoCoreError as exc:
                 raise ObjectStoreError(f"get {key}: {exc}") from exc
 
-    async def download_file(self, key: str, path: str) -> int:
+    async def download_file(self, key: str, path: str, max_bytes: int | None = None) -> int:
         """Stream the object into the local file ``path``; return its size in bytes.
 
-        Only one chunk is in memory at a time. :class:`NotFoundError` when it does not exist.
+        Only one chunk is in memory at a time. :class:`NotFoundError` when it does not exist;
+        :class:`ObjectTooLarge` as soon as more than ``max_bytes`` arrived (the object may have
+        been replaced after a size check, so the bound holds on the bytes themselves).
         """
         size = 0
         with open(path, "wb") as out:
             async with aclosing(self.iter_bytes(key, chunk_size=1024 * 1024)) as chunks:
                 async for chunk in chunks:
-                    out.write(chunk)
                     size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise ObjectTooLarge(f"{key}: more than {max_bytes} bytes")
+                    out.write(chunk)
         return size
 
     async def upload_file(self, key: str, path: str, content_type: str,
@@ -122,6 +130,13 @@ class ObjectStore:
                                               ContentType=content_type, **extra)
         except (ClientError, BotoCoreError) as exc:
             raise ObjectStoreError(f"put {key}: {exc}") from exc
+
+    async def delete(self, key: str) -> None:
+        """Delete one object (absent already: fine)."""
+        try:
+            await self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            raise ObjectStoreError(f"delete {key}: {exc}") from exc
 
     async def keys(self, prefix: str) -> list[str]:
         """Every key that starts with ``prefix``, sorted."""

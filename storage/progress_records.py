@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import asyncpg
@@ -30,15 +31,26 @@ ON CONFLICT (video_id, enrollment_id) DO UPDATE SET
 
 
 def latest_per_row(changes: Sequence[ProgressV1]) -> list[ProgressV1]:
-    """The last change of each (tenant, enrollment, video) in a batch.
+    """One change per (tenant, enrollment, video) in a batch: the last, never below the others.
 
-    The agent's coverage only grows and a later change carries everything an earlier one did,
-    so one row write per pair is enough: a batch of a class watching writes a row per student,
-    not a row per position sample.
+    A batch of a class watching writes a row per student, not a row per position sample. A
+    later change normally carries everything an earlier one did, but not when the agent
+    dropped a watch (its per-user state is bounded) and the student came back to it: the
+    new watch starts empty. So the folded change keeps the batch's highest progress and
+    coverage (with its intervals) and completion, and the latest resume point, exactly as
+    the upsert does against the stored row.
     """
     latest: dict[tuple[int, int, int], ProgressV1] = {}
     for change in changes:
-        latest[(change.tenant_id, change.enrollment_id, change.video_id)] = change
+        key = (change.tenant_id, change.enrollment_id, change.video_id)
+        before = latest.get(key)
+        if before is not None:
+            most = before if before.watched_seconds > change.watched_seconds else change
+            change = replace(
+                change, progress=max(before.progress, change.progress),
+                completed=before.completed or change.completed,
+                watched_seconds=most.watched_seconds, intervals=most.intervals)
+        latest[key] = change
     return list(latest.values())
 
 

@@ -111,3 +111,16 @@ class TranscodeRows:
     async def tenant_settings(self, defaults: TenantSettings, tenant_id: int) -> TenantSettings:
         """The tenant's effective media settings (its overrides on the defaults)."""
         return effective(defaults, await stored_settings(self._pool, tenant_id))
+
+    async def processing_by_tenant(self, fresh_seconds: float) -> dict[int, int]:
+        """PROCESSING videos per tenant (across tenants: the fair share is a system task).
+
+        Only those with a sign of life within ``fresh_seconds``: a video whose job was lost
+        waits for the stall watchdog, not for a slot, and must not hold other academies back.
+        """
+        rows = await self._pool.fetch(
+            """SELECT tenant_id, count(*) AS n FROM videos
+               WHERE status = 'PROCESSING'
+                 AND transcode_heartbeat_at > now() - make_interval(secs => $1)
+               GROUP BY tenant_id""", float(fresh_seconds))
+        return {row["tenant_id"]: row["n"] for row in rows}

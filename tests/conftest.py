@@ -198,7 +198,8 @@ def tenant_slug() -> str:
 class GatewayProcess:
     """A real ``python -m gateway`` on its own port, for multi-process tests."""
 
-    def __init__(self, port: int, log_path: Path) -> None:
+    def __init__(self, port: int, log_path: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self._log = log_path.open("wb")
@@ -206,7 +207,8 @@ class GatewayProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gateway"], cwd=ROOT, stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "GATEWAY_PORT": str(port), "LOG_LEVEL": "WARNING"})
+            env={**os.environ, "GATEWAY_PORT": str(port), "LOG_LEVEL": "WARNING",
+                 **(extra_env or {})})
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Block until ``/readyz`` answers 200."""

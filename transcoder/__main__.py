@@ -18,6 +18,7 @@ from storage.db import create_pool
 from storage.hls_keys import HlsKeys
 from storage.objects import open_object_store
 from storage.transcode_claims import TranscodeClaims
+from storage.transcode_slots import TranscodeSlots
 from storage.transcodes import TranscodeRows
 from streams.publisher import Publisher
 from transcoder.jobs import JobHandler
@@ -56,7 +57,8 @@ async def _serve(settings: Settings) -> None:
         resources.push_async_callback(publisher.stop)
         store = await resources.enter_async_context(open_object_store(settings))
         tools = Tools(settings, store, TranscodeRows(pool), _hls_keys(settings, pool))
-        handler = JobHandler(tools, TranscodeClaims(redis), publisher, work)
+        handler = JobHandler(tools, TranscodeClaims(redis), publisher, work,
+                             TranscodeSlots(redis))
         await run_worker(settings, handler.handle, stop)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policy.ladder import KEYFRAME_SECONDS, SEGMENT_SECONDS, Rendition, keyframe_interval
+from policy.media_probe import SOURCE_DEMUXERS, SOURCE_PROTOCOLS
 from policy.previews import PreviewPlan
 
 MASTER = "master.m3u8"
@@ -33,6 +34,30 @@ class HlsSpec:
     key_info_file: str | None = None  # ffmpeg's key info file: AES-128 when given
     preset: str = "veryfast"
     ffmpeg: str = "ffmpeg"
+    container: str = ""  # the demuxer ffprobe found (one of SOURCE_DEMUXERS): ffmpeg is pinned
+    max_seconds: float | None = None  # read no more of the source than this (the tenant bound)
+
+
+def input_options() -> list[str]:
+    """What every ffmpeg/ffprobe opening an upload is given before its ``-i``.
+
+    Only the accepted container demuxers, only local files: a "video" that is really an HLS
+    playlist, a concat list or an image is refused instead of followed to other files.
+    """
+    return ["-protocol_whitelist", ",".join(SOURCE_PROTOCOLS),
+            "-format_whitelist", ",".join(SOURCE_DEMUXERS)]
+
+
+def _input(spec: HlsSpec) -> list[str]:
+    argv = input_options()
+    if spec.container:
+        if spec.container not in SOURCE_DEMUXERS:
+            raise ValueError(f"not an accepted demuxer: {spec.container!r}")
+        argv += ["-f", spec.container]
+    if spec.max_seconds is not None:
+        # An input -t: a file whose header claims less than it holds still stops here.
+        argv += ["-t", f"{spec.max_seconds:.3f}"]
+    return [*argv, "-i", spec.source]
 
 
 def _filter_graph(spec: HlsSpec) -> str:
@@ -69,7 +94,7 @@ def build_hls_argv(spec: HlsSpec) -> list[str]:
     gop = str(keyframe_interval(spec.fps))
     out = spec.output_dir.rstrip("/")
     argv = [spec.ffmpeg, "-hide_banner", "-nostdin", "-y", "-v", "error", "-nostats",
-            "-progress", "pipe:1", "-i", spec.source, "-filter_complex", _filter_graph(spec)]
+            "-progress", "pipe:1", *_input(spec), "-filter_complex", _filter_graph(spec)]
     for i in range(len(spec.renditions)):
         argv += ["-map", f"[v{i}]"]
     if spec.has_audio:

@@ -1,23 +1,28 @@
 """The job handler: one job at most once per video at a time, and what a failure means.
 
 Per job: take the video's lease -> skip a job already finished or a video no longer PROCESSING
--> back off (later attempts) -> run the pipeline -> publish ``ready`` or ``failed`` -> mark the
-job done. Failures are sorted here: bad input fails for good (no retry storm), infrastructure
+-> defer it when another academy waits with less running (fair share, :mod:`policy.fair_share`)
+-> count it as running -> back off (later attempts) -> run the pipeline -> publish ``ready`` or
+``failed`` -> mark the job done. Failures are sorted here: bad input fails for good (no retry storm), infrastructure
 trouble is retryable (the dispatch agent sends the next attempt, up to a bound).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
+from policy import fair_share
 from policy.media_probe import InvalidSource
 from policy.transcode import backoff_seconds
 from storage.exceptions import ObjectStoreError
 from storage.hls_keys import KeyUnreadable
 from storage.object_keys import hls_prefix
 from storage.transcode_claims import Lease, LeaseLost, TranscodeClaims
+from storage.transcode_slots import TranscodeSlots
+from streams import topics
 from streams.publisher import Publisher
 from streams.schemas import TranscodeJobV1, TranscodeResultV1
 from transcoder import ffmpeg
@@ -51,11 +56,12 @@ class JobHandler:
     """Handles the jobs of one worker process."""
 
     def __init__(self, tools: Tools, claims: TranscodeClaims, publisher: Publisher,
-                 work_base: Path) -> None:
+                 work_base: Path, slots: TranscodeSlots | None = None) -> None:
         self.tools = tools
         self.claims = claims
         self.publisher = publisher
         self.work_base = work_base
+        self.slots = slots  # None: no fair share (every job starts when its turn comes)
 
     async def handle(self, job: TranscodeJobV1) -> None:
         """Handle one job (raises only on infrastructure trouble: the job is then redone)."""
@@ -74,8 +80,10 @@ class JobHandler:
                 # ignored, so don't spend a transcode on it.
                 log.info("job superseded; skipped", extra={**fields, "current": current.job_id})
                 return
+            if await self._defer(job):
+                return
             reporter = JobReporter(self.publisher, job)
-            async with reporter.keeping_alive():
+            async with self._running(job), reporter.keeping_alive():
                 wait = backoff_seconds(job.attempt)
                 if wait:
                     await asyncio.sleep(wait)
@@ -83,6 +91,33 @@ class JobHandler:
             if outcome is not None:
                 await reporter.outcome(outcome)
             await self.claims.mark_done(job.job_id)
+
+    def _running(self, job: TranscodeJobV1) -> contextlib.AbstractAsyncContextManager[None]:
+        if self.slots is None:
+            return contextlib.nullcontext()
+        return self.slots.running(job.tenant_id, job.video_id)
+
+    async def _defer(self, job: TranscodeJobV1) -> bool:
+        """Send the job to the back of the queue if another academy should go first.
+
+        The same job (same id) is published again before this one is committed, so it is
+        never lost; a duplicate left by a crash in between is skipped by its done-marker.
+        """
+        if self.slots is None:
+            return False
+        snapshot = await self.slots.snapshot()
+        processing = await self.tools.rows.processing_by_tenant(
+            self.tools.settings.transcode_stall_seconds)
+        load = fair_share.loads(processing, snapshot.running, snapshot.last_start)
+        if not fair_share.should_defer(job.tenant_id, load):
+            return False
+        log.info("job deferred: another academy waits with fewer transcodes running",
+                 extra={"video_id": job.video_id, "job_id": job.job_id,
+                        "tenant_id": job.tenant_id})
+        await self.publisher.publish(topics.TRANSCODE_JOBS,
+                                     [(topics.video_key(job.tenant, job.video_id), job)])
+        await asyncio.sleep(fair_share.DEFER_PAUSE_SECONDS)
+        return True
 
     async def _run(self, job: TranscodeJobV1, lease: Lease,
                    reporter: JobReporter) -> TranscodeResultV1 | None:

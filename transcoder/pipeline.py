@@ -16,11 +16,14 @@ from pathlib import Path, PurePosixPath
 
 from config.settings import Settings
 from policy.ladder import choose_ladder
+from policy.media_probe import SourceOutOfBounds
 from policy.previews import plan_previews, sprite_vtt
+from policy.source_limits import SourceLimits, check_size, check_source, human_bytes
+from policy.source_limits import ffmpeg_timeout as bounded_timeout
 from storage.exceptions import NotFoundError
 from storage.hls_keys import HlsKeys, key_path
 from storage.object_keys import hls_prefix
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, ObjectTooLarge
 from storage.transcode_claims import Lease
 from storage.transcodes import TranscodeRows
 from streams.schemas import TranscodeJobV1, TranscodeResultV1
@@ -32,7 +35,6 @@ from transcoder.reporter import JobReporter
 
 log = logging.getLogger(__name__)
 GONE_CHECK_SECONDS = 2.0
-BASE_TIMEOUT_SECONDS = 120.0
 # Share of the progress bar per phase: download+probe, ffmpeg, upload (READY is 100).
 ENCODE_FROM, UPLOAD_FROM, UPLOAD_TO = 2.0, 90.0, 99.0
 
@@ -60,8 +62,9 @@ class Tools:
 
 
 def ffmpeg_timeout(settings: Settings, duration: float) -> float:
-    """How long ffmpeg may run for a source of ``duration`` seconds."""
-    return BASE_TIMEOUT_SECONDS + settings.transcoder_timeout_factor * duration
+    """How long ffmpeg may run for a source of ``duration`` (probed, within the tenant bound)."""
+    return bounded_timeout(duration, settings.transcoder_timeout_factor,
+                           settings.transcoder_timeout_max_seconds)
 
 
 def key_info(work: Path, key: bytes, uri: str) -> Path:
@@ -93,11 +96,21 @@ async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: J
     await reporter.progress(0)
     await tools.store.delete_prefix(prefix)  # whatever an earlier, killed attempt left
     source = work / ("source" + PurePosixPath(job.source_key).suffix.lower()[:8])
+    limits = SourceLimits.of(await tools.rows.tenant_settings(tools.settings.tenant_defaults,
+                                                              job.tenant_id))
+    size = await tools.store.size(job.source_key)
+    if size is None:
+        raise PermanentFailure("the uploaded source file is missing from S3")
+    check_size(size, limits)
     try:
-        await tools.store.download_file(job.source_key, str(source))
+        await tools.store.download_file(job.source_key, str(source), max_bytes=limits.max_bytes)
     except NotFoundError:
         raise PermanentFailure("the uploaded source file is missing from S3") from None
+    except ObjectTooLarge:  # replaced by a larger object since the size check
+        raise SourceOutOfBounds(f"source too large: over this academy's limit of "
+                                f"{human_bytes(limits.max_bytes)} per video") from None
     info = await probe(str(source))
+    check_source(info, limits)
     encode_from = time.monotonic()
     await reporter.progress(ENCODE_FROM)
     ladder = choose_ladder(info.width, info.height, info.has_audio)
@@ -105,7 +118,8 @@ async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: J
     spec = HlsSpec(source=str(source), output_dir=str(work / "hls"), renditions=ladder,
                    has_audio=info.has_audio, fps=info.fps, previews=plan,
                    key_info_file=await _key_info(tools, job, work),
-                   preset=tools.settings.transcoder_x264_preset)
+                   preset=tools.settings.transcoder_x264_preset, container=info.container,
+                   max_seconds=limits.max_seconds)
     checked_at = time.monotonic()
 
     async def on_encode(percent: float) -> None:

@@ -7,6 +7,7 @@ heartbeat) through the HTTP API, as a player would call it.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -252,18 +253,24 @@ async def test_a_students_viewing_shows_up_and_a_live_session_can_be_revoked(
         bearer: Callable[..., dict[str, str]]) -> None:
     video = await add_link_video(admin.http, admin.room, "Mitosis")  # type: ignore[arg-type]
     # A link video has no probed duration; progress is a share of it.
-    await db.execute("UPDATE videos SET duration = 100 WHERE id = $1", video["id"])
+    await db.execute("UPDATE videos SET duration = 10 WHERE id = $1", video["id"])
     student = bearer(admin.room.tenant, role="student", sub="stu-0")
     first, second = admin.room.students
     enrollment = admin.room.enrollments[0]["id"]
     played = await admin.call("POST", f"{V}{video['id']}/play/", headers=student,
                               body={"enrollment_id": enrollment, "device_id": "laptop-1"})
-    t = time.time()
-    await admin.call("POST", f"{V}{video['id']}/events/", headers=student, body={
-        "token": played["token"], "events": [
-            *({"type": "position", "payload": {"position": p, "rate": 1}, "occurred_at": t + p}
-              for p in range(0, 31, 5)),
-            {"type": "seek_attempt", "payload": {"from": 30, "to": 80}, "occurred_at": t + 31}]})
+
+    async def report(*events: dict[str, Any]) -> None:
+        await admin.call("POST", f"{V}{video['id']}/events/", headers=student, body={
+            "token": played["token"], "events": [{**e, "occurred_at": time.time()}
+                                                 for e in events]})
+
+    # 3 s watched, in real time (the server's clock pays coverage), then a refused seek.
+    for p in range(4):
+        if p:
+            await asyncio.sleep(1.0)
+        await report({"type": "position", "payload": {"position": p, "rate": 1}})
+    await report({"type": "seek_attempt", "payload": {"from": 3, "to": 8}})
 
     page, errors = await open_admin(new_context, admin, f"video.html?id={video['id']}")
     students = page.get_by_role("table", name="Students of this video's lecture")

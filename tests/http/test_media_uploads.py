@@ -77,7 +77,8 @@ async def test_complete_without_the_object_is_409(api: TestClient, bearer,
                                                   tenant_slug: str) -> None:
     room = await build_classroom(api, bearer, tenant_slug, students=0)
     resp = await api.post(V + "presign/", json={"session": room.session["id"],
-                                                "filename": "a.mp4"}, headers=room.admin)
+                                                "filename": "a.mp4", "size": 10},
+                          headers=room.admin)
     key = (await resp.json())["file_key"]
     done = await api.post(V + "complete/", json={"session": room.session["id"], "title": "x",
                                                  "file_key": key}, headers=room.admin)
@@ -85,11 +86,12 @@ async def test_complete_without_the_object_is_409(api: TestClient, bearer,
 
 
 @pytest.mark.parametrize(("body", "field"), [
-    ({"filename": "notes.pdf"}, "filename"),
-    ({"filename": "noext"}, "filename"),
+    ({"filename": "notes.pdf", "size": 10}, "filename"),
+    ({"filename": "noext", "size": 10}, "filename"),
+    ({"filename": "a.mp4"}, "size"),  # required: it is signed into the PUT
     ({"filename": "a.mp4", "size": 0}, "size"),
     ({"filename": "a.mp4", "size": 50 * 1024**3}, "size"),
-    ({"filename": "a.mp4", "content_type": "text/html"}, "content_type"),
+    ({"filename": "a.mp4", "size": 10, "content_type": "text/html"}, "content_type"),
 ])
 async def test_presign_checks_the_file(api: TestClient, bearer, tenant_slug: str,
                                        body: dict[str, object], field: str) -> None:

@@ -11,6 +11,14 @@ DEFAULTS = {"max_sessions": 1, "max_devices": 2, "device_window_days": 30, "on_l
             "session_idle_seconds": 90, "playback_ttl_seconds": 600,
             "completion_threshold": 0.9, "violation_action": "audit",
             "violation_revoke_after": 3, "hls_encryption": False}
+# Source bounds (the transcoder's): 4 h, 4K UHD, 10 GiB.
+DEFAULTS |= {"max_source_seconds": 14400, "max_source_pixels": 8294400,
+             "max_source_bytes": 10 * 1024**3}
+DEFAULTS |= {"rate_play_user_per_minute": 60, "rate_play_tenant_per_minute": 6000,
+             "rate_refresh_user_per_minute": 30, "rate_refresh_tenant_per_minute": 30000,
+             "rate_heartbeat_user_per_minute": 60, "rate_heartbeat_tenant_per_minute": 30000,
+             "rate_events_user_per_minute": 600, "rate_events_tenant_per_minute": 300000,
+             "rate_upload_user_per_minute": 60, "rate_upload_tenant_per_minute": 600}
 
 
 async def test_a_new_tenant_has_the_defaults(api: TestClient, bearer, tenant_slug: str) -> None:
@@ -38,6 +46,8 @@ async def test_changes_are_kept_per_tenant(api: TestClient, bearer, tenant_slug:
     ({"max_sessions": 0}, "max_sessions"),
     ({"violation_action": "ban"}, "violation_action"),
     ({"colour": "blue"}, "colour"),
+    ({"rate_events_user_per_minute": 0}, "rate_events_user_per_minute"),
+    ({"rate_play_tenant_per_minute": 10**8}, "rate_play_tenant_per_minute"),
     ({}, "non_field_errors"),
 ])
 async def test_invalid_changes_are_400(api: TestClient, bearer, tenant_slug: str,

@@ -18,6 +18,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
+from agents.dispatch_worker import dispatch_app_id
 from agents.watchdog import Watchdog
 from config.settings import Settings
 from storage.transcode_watch import StalledTranscodes
@@ -27,7 +28,7 @@ from streams.schemas import TranscodeResultV1
 from tests.conftest import AgentsWorker
 from tests.http.media_fixtures import build_classroom
 from tests.http.transcode_fixtures import (
-    jobs_of, make_source, results_of, upload, wait_for_attempt, wait_for_status,
+    jobs_of, make_source, results_of, upload, wait_committed, wait_for_attempt, wait_for_status,
 )
 
 pytestmark = pytest.mark.stack
@@ -128,6 +129,8 @@ async def test_the_dispatch_process_runs_the_watchdog_on_its_own(
     done = await wait_for_status(db, video["id"], {"READY", "FAILED"})
     assert done.row["status"] == "READY", done.row["error_reason"]
     first_job = done.row["transcode_job_id"]
+    # The quick worker's join rebalances the group: what is not committed yet would replay.
+    await wait_committed(settings, dispatch_app_id(settings), topics.TRANSCODE_RESULTS)
     # As if the READY result had been lost: PROCESSING, and quiet for a minute.
     await db.execute(
         """UPDATE videos SET status = 'PROCESSING',

@@ -13,6 +13,8 @@ import aiohttp
 import asyncpg
 import orjson
 from aiohttp.test_utils import TestClient
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from config.settings import Settings
 from streams import topics
@@ -121,6 +123,35 @@ async def jobs_of(settings: Settings, video_id: int) -> list[dict[str, Any]]:
     """The video's jobs on the jobs topic, in order."""
     return [v for _k, v in await read_topic(settings, topics.TRANSCODE_JOBS)
             if v["video_id"] == video_id]
+
+
+async def wait_committed(settings: Settings, group: str, spec: topics.TopicSpec,
+                         timeout: float = 30.0) -> None:
+    """Wait until ``group`` has committed every message now in ``spec``'s topic.
+
+    Faust commits every few seconds: a worker joining the group before that replays what was
+    consumed but not committed yet (a test that rewrites a row after a result must wait).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    await consumer.start()
+    try:
+        parts = [TopicPartition(spec.name, p)
+                 for p in consumer.partitions_for_topic(spec.name) or ()]
+        ends = await consumer.end_offsets(parts)
+        deadline = time.monotonic() + timeout
+        while True:
+            committed = await admin.list_consumer_group_offsets(group, partitions=parts)
+            behind = {tp: end for tp, end in ends.items()
+                      if end and (tp not in committed or committed[tp].offset < end)}
+            if not behind:
+                return
+            assert time.monotonic() < deadline, f"{group} has not committed {behind}"
+            await asyncio.sleep(0.2)
+    finally:
+        await consumer.stop()
+        await admin.close()
 
 
 async def wait_for_attempt(db: asyncpg.Pool, video_id: int, attempt: int,

@@ -176,3 +176,14 @@ def test_the_cookies_are_what_botocore_signs(private_key: RSAPrivateKey) -> None
 def test_cookie_attributes_are_the_seeds(domain: str, secure: bool,
                                          expected: dict[str, object]) -> None:
     assert cc.cookie_attributes(path_prefix=PREFIX, domain=domain, secure=secure) == expected
+
+
+@pytest.mark.parametrize(("setting", "token_lifetime", "expected"), [
+    (120, 600, 120),  # the defaults: cookies of two minutes, tokens of ten
+    (120, 30, 30),  # never longer than the playback token
+    (120, None, 120),  # a token without iat: the setting alone
+    (120, 0, 120),
+    (3, 600, 3),
+])
+def test_cookie_lifetime(setting: int, token_lifetime: int | None, expected: int) -> None:
+    assert cc.cookie_lifetime(setting, token_lifetime) == expected

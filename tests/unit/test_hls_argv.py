@@ -8,9 +8,13 @@ from policy.ladder import choose_ladder
 from policy.previews import plan_previews
 from transcoder.hls_argv import HlsSpec, build_hls_argv
 from transcoder.package import cache_control, content_type, upload_waves
+from transcoder.probe import probe_argv
 
+# Written out, not imported: a change to what uploads may be opened with must show up here.
+WHITELISTS = ["-protocol_whitelist", "file",
+              "-format_whitelist", "mov,matroska,avi,mpeg,mpegts,mpegvideo,asf,flv"]
 HEAD = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-nostats",
-        "-progress", "pipe:1", "-i"]
+        "-progress", "pipe:1", *WHITELISTS, "-i"]
 HLS = ["-max_muxing_queue_size", "4096", "-f", "hls", "-hls_time", "4",
        "-hls_playlist_type", "vod", "-hls_flags", "independent_segments",
        "-hls_segment_type", "mpegts"]
@@ -74,6 +78,48 @@ CASES = {
 def test_argv(case: str) -> None:
     spec, expected = CASES[case]
     assert build_hls_argv(spec) == expected
+
+
+def test_the_probed_demuxer_and_the_duration_bound_come_before_the_input() -> None:
+    spec = HlsSpec("/w/source.mkv", "/w/hls", choose_ladder(640, 360, False), False, 25.0,
+                   container="matroska", max_seconds=14400)
+    argv = build_hls_argv(spec)
+    i = argv.index("-i")
+    assert argv[i - 6:i + 2] == [*WHITELISTS[2:], "-f", "matroska", "-t", "14400.000", "-i",
+                                 "/w/source.mkv"]
+    assert argv[i - 8:i - 6] == WHITELISTS[:2]
+
+
+@pytest.mark.parametrize("container", ["hls", "concat", "image2", "mov,mp4", "lavfi"])
+def test_no_other_demuxer_can_be_pinned(container: str) -> None:
+    spec = HlsSpec("s.mp4", "o", choose_ladder(640, 360, False), False, 25.0,
+                   container=container)
+    with pytest.raises(ValueError, match="not an accepted demuxer"):
+        build_hls_argv(spec)
+
+
+ARGVS = {
+    **{name: build_hls_argv(spec) for name, (spec, _expected) in CASES.items()},
+    "pinned": build_hls_argv(HlsSpec("s.ts", "o", choose_ladder(640, 360, True), True, 25.0,
+                                     container="mpegts", max_seconds=60)),
+    "ffprobe": probe_argv("/w/source.mp4"),
+}
+
+
+@pytest.mark.parametrize("name", ARGVS, ids=list(ARGVS))
+def test_every_command_opening_an_upload_has_both_whitelists_before_its_input(name: str) -> None:
+    argv = ARGVS[name]
+    assert argv.count("-i") <= 1
+    before_input = argv[:argv.index("-i")] if "-i" in argv else argv[:-1]
+    for option, value in zip(WHITELISTS[::2], WHITELISTS[1::2], strict=True):
+        assert option in before_input and argv[argv.index(option) + 1] == value
+    assert "pipe:0" not in argv and not any(a.startswith(("http", "concat:")) for a in argv)
+
+
+def test_probe_argv() -> None:
+    assert probe_argv("/w/source.mp4", "ffprobe") == [
+        "ffprobe", "-v", "error", *WHITELISTS, "-print_format", "json", "-show_streams",
+        "-show_format", "/w/source.mp4"]
 
 
 def test_upload_order_puts_the_master_last() -> None:

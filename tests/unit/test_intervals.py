@@ -12,12 +12,13 @@ T0 = 1_800_000_000.0
 def watch_all(samples: list[tuple[float, float]], duration: float | None = 100.0,
               max_rate: float = 1.0, threshold: float = 0.9,
               watch: I.Watch | None = None) -> tuple[I.Watch, list[int]]:
-    """Observe ``(position, seconds after T0)`` samples; the watch and every milestone emitted."""
+    """Observe ``(position, seconds after T0)`` samples, each received when it was taken,
+    in one session; the watch and every milestone emitted."""
     watch = watch or I.Watch()
     emitted: list[int] = []
     for position, at in samples:
-        watch, new = I.observe(watch, position, T0 + at, duration=duration, max_rate=max_rate,
-                               threshold=threshold)
+        watch, new = I.observe(watch, position, T0 + at, received_at=T0 + at, session="s",
+                               duration=duration, max_rate=max_rate, threshold=threshold)
         emitted += new
     return watch, emitted
 
@@ -59,7 +60,9 @@ def test_merge(existing: I.Intervals, new: I.Interval, duration: float | None,
     ("1x from a resume point", played(30, 60), 1.0, 30.0),
     ("2x allowed at max 2", played(0, 60, rate=2.0), 2.0, 60.0),
     ("4x at max 2 is a jump every time", played(0, 80, rate=4.0), 2.0, 0.0),
-    ("jitter: a sample 4 s ahead still counts", [(0, 0), (9, 5)], 1.0, 9.0),
+    ("jitter: a sample 1 s ahead still counts", [(0, 0), (6, 5)], 1.0, 6.0),
+    # was 9 s: a 5 s jump allowance credited short skips as watched (issue 11, finding 2)
+    ("a sample 4 s ahead is a skip", [(0, 0), (9, 5)], 1.0, 0.0),
     ("drag to the end", [*played(0, 10), (95, 15), (99, 19)], 1.0, 14.0),
     ("backward seek adds nothing, then counts again", [(50, 0), (55, 5), (20, 6), (25, 11)],
      1.0, 10.0),
@@ -121,8 +124,8 @@ def test_completion_and_progress_never_go_back() -> None:
     # a shorter duration reported later, a jump back, an unknown duration: none lowers it
     for position, at, duration in [(0, 200, 200.0), (5, 205, 200.0), (10, 210, None),
                                    (50, 300, 0.0)]:
-        watch, _ = I.observe(watch, position, T0 + at, duration=duration, max_rate=1.0,
-                             threshold=0.9)
+        watch, _ = I.observe(watch, position, T0 + at, received_at=T0 + at, session="s",
+                             duration=duration, max_rate=1.0, threshold=0.9)
         seen.append(watch.progress)
         assert watch.completed
     assert seen == sorted(seen) and seen[-1] == seen[0]
@@ -160,6 +163,6 @@ def test_milestones_are_emitted_once_each() -> None:
                                               (float("inf"), 10.0), (20.0, float("nan"))])
 def test_malformed_samples_are_ignored(position: float, at: float) -> None:
     watch, _ = watch_all(played(0, 5))
-    after, emitted = I.observe(watch, position, T0 + at, duration=100.0, max_rate=1.0,
-                               threshold=0.9)
+    after, emitted = I.observe(watch, position, T0 + at, received_at=T0 + 10.0, session="s",
+                               duration=100.0, max_rate=1.0, threshold=0.9)
     assert after == watch and emitted == ()

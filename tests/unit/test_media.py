@@ -17,44 +17,53 @@ def video(**extra: Any) -> dict[str, Any]:
 
 
 AUDIO = {"codec_type": "audio", "codec_name": "aac"}
-FMT = {"format": {"duration": "62.500000"}}
+MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
+FMT = {"format": {"duration": "62.500000", "format_name": MP4}}
 
 
 @pytest.mark.parametrize(("probe", "expected"), [
     ({"streams": [video(), AUDIO], **FMT},
-     SourceInfo(62.5, 1920, 1080, 30000 / 1001, True, "h264")),
-    ({"streams": [video()], **FMT}, SourceInfo(62.5, 1920, 1080, 30000 / 1001, False, "h264")),
+     SourceInfo(62.5, 1920, 1080, 30000 / 1001, True, "h264", "mov")),
+    ({"streams": [video()], **FMT},
+     SourceInfo(62.5, 1920, 1080, 30000 / 1001, False, "h264", "mov")),
     # Phone video: stored landscape, displayed portrait (display matrix or the legacy tag).
     ({"streams": [video(side_data_list=[{"side_data_type": "Display Matrix",
                                          "rotation": -90}]), AUDIO], **FMT},
-     SourceInfo(62.5, 1080, 1920, 30000 / 1001, True, "h264")),
+     SourceInfo(62.5, 1080, 1920, 30000 / 1001, True, "h264", "mov")),
     ({"streams": [video(tags={"rotate": "270"})], **FMT},
-     SourceInfo(62.5, 1080, 1920, 30000 / 1001, False, "h264")),
+     SourceInfo(62.5, 1080, 1920, 30000 / 1001, False, "h264", "mov")),
     ({"streams": [video(side_data_list=[{"rotation": 180}])], **FMT},
-     SourceInfo(62.5, 1920, 1080, 30000 / 1001, False, "h264")),
+     SourceInfo(62.5, 1920, 1080, 30000 / 1001, False, "h264", "mov")),
     # Anamorphic DV: 720x576 with 16:15 pixels shows as 768x576.
     ({"streams": [video(width=720, height=576, sample_aspect_ratio="16:15",
                         avg_frame_rate="25/1")], **FMT},
-     SourceInfo(62.5, 768, 576, 25.0, False, "h264")),
+     SourceInfo(62.5, 768, 576, 25.0, False, "h264", "mov")),
     # No frame rate known: 25; duration from the stream when the container has none.
     ({"streams": [video(avg_frame_rate="0/0", r_frame_rate="0/0", duration="4.2")],
-      "format": {}}, SourceInfo(4.2, 1920, 1080, 25.0, False, "h264")),
+      "format": {"format_name": "matroska,webm"}},
+     SourceInfo(4.2, 1920, 1080, 25.0, False, "h264", "matroska")),
     # Cover art is not a video stream; the real one after it is taken.
     ({"streams": [video(disposition={"attached_pic": 1}, codec_name="mjpeg"),
                   video(width=640, height=360), AUDIO], **FMT},
-     SourceInfo(62.5, 640, 360, 30000 / 1001, True, "h264")),
+     SourceInfo(62.5, 640, 360, 30000 / 1001, True, "h264", "mov")),
 ])
 def test_parse_probe(probe: dict[str, Any], expected: SourceInfo) -> None:
     assert parse_probe(probe) == expected
 
 
 @pytest.mark.parametrize(("probe", "message"), [
-    ({}, "no video stream"),
+    ({"format": {"format_name": MP4}}, "no video stream"),
     ({"streams": [AUDIO], **FMT}, "no video stream"),
     ({"streams": [video(disposition={"attached_pic": 1}), AUDIO], **FMT}, "no video stream"),
     ({"streams": [video(width=0)], **FMT}, "no picture size"),
-    ({"streams": [video()], "format": {"duration": "N/A"}}, "no duration"),
-    ({"streams": [video()], "format": {"duration": "0.0"}}, "no duration"),
+    ({"streams": [video()], "format": {"duration": "N/A", "format_name": MP4}}, "no duration"),
+    ({"streams": [video()], "format": {"duration": "0.0", "format_name": MP4}}, "no duration"),
+    # The container is checked again (ffprobe already runs with the whitelist).
+    ({"streams": [video()], "format": {"duration": "2.0", "format_name": "hls"}},
+     r"an HLS playlist \(hls\), not a video container"),
+    ({"streams": [video()], "format": {"duration": "2.0", "format_name": "concat"}},
+     "a concat list"),
+    ({"streams": [video()], "format": {"duration": "2.0"}}, "'unknown' data"),
 ])
 def test_not_a_video(probe: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidSource, match=message):

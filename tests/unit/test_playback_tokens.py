@@ -64,3 +64,8 @@ def test_rotation_old_tokens_verify_until_the_old_key_is_dropped() -> None:
     assert pt.verify(new, rotated, now=NOW) == CLAIMS
     with pytest.raises(Unauthorized, match="invalid_token"):
         pt.verify(old, rotated[:1], now=NOW)
+
+
+def test_lifetime_is_exp_minus_iat() -> None:
+    assert pt.lifetime_seconds(pt.sign(CLAIMS, KEYS, now=NOW, ttl_seconds=600)) == 600
+    assert pt.lifetime_seconds(pt.sign(CLAIMS, KEYS, now=NOW, ttl_seconds=30)) == 30

@@ -52,8 +52,8 @@ def test_rs256_public_key_replaces_the_secret() -> None:
     env = {k: v for k, v in BASE.items() if k != "AUTH_JWT_SECRET"}
     with pytest.raises(SettingsError, match="PLAYBACK_TOKEN_SECRET"):
         load_settings({**env, "AUTH_JWT_PUBLIC_KEY": "pem"})
-    s = load_settings({**env, "AUTH_JWT_PUBLIC_KEY": "pem", "PLAYBACK_TOKEN_SECRET": "p"})
-    assert s.playback_keys() == [("default", b"p")]
+    s = load_settings({**env, "AUTH_JWT_PUBLIC_KEY": "pem", "PLAYBACK_TOKEN_SECRET": "p" * 32})
+    assert s.playback_keys() == [("default", b"p" * 32)]
 
 
 def test_redacted_masks_secrets_only() -> None:
@@ -71,18 +71,43 @@ def test_playback_key_is_derived_not_reused() -> None:
     assert other.playback_keys() != s.playback_keys()
 
 
+NEW, OLD, ONLY = "new-secret-" + "n" * 21, "old-secret-" + "o" * 21, "only-secret-" + "x" * 20
+
+
 @pytest.mark.parametrize(("raw", "keys"), [
-    ("k2:new-secret,k1:old-secret", [("k2", b"new-secret"), ("k1", b"old-secret")]),
-    ("only-secret", [("default", b"only-secret")]),
+    (f"k2:{NEW},k1:{OLD}", [("k2", NEW.encode()), ("k1", OLD.encode())]),
+    (ONLY, [("default", ONLY.encode())]),
 ])
 def test_playback_keys_rotate(raw: str, keys: list[tuple[str, bytes]]) -> None:
     assert load_settings({**BASE, "PLAYBACK_TOKEN_SECRET": raw}).playback_keys() == keys
 
 
-@pytest.mark.parametrize("raw", ["k1:", ":secret", "k1:a,,k2:b"])
+@pytest.mark.parametrize("raw", ["k1:", ":secret", "k1:a,,k2:b", "k1:" + "s" * 31,
+                                 f"k2:{NEW},k1:short", "short"])
 def test_malformed_playback_keys_fail_at_start(raw: str) -> None:
     with pytest.raises(SettingsError, match="PLAYBACK_TOKEN_SECRET"):
         load_settings({**BASE, "PLAYBACK_TOKEN_SECRET": raw})
+
+
+@pytest.mark.parametrize(("secret", "ok"), [
+    ("s" * 31, False), ("s" * 32, True),
+    ("0123456789abcdef" * 3, True),  # infra/env.sh: 24 random bytes as 48 hex characters
+    ("é" * 16, True),  # bytes, not characters
+])
+def test_the_hs256_secret_has_a_minimum_length(secret: str, ok: bool) -> None:
+    if ok:
+        assert load_settings({**BASE, "AUTH_JWT_SECRET": secret}).auth_jwt_secret == secret
+    else:
+        with pytest.raises(SettingsError, match="AUTH_JWT_SECRET"):
+            load_settings({**BASE, "AUTH_JWT_SECRET": secret})
+
+
+def test_access_defaults() -> None:
+    s = load_settings(BASE)
+    assert s.auth_jwt_max_lifetime_seconds == 7 * 24 * 3600
+    assert (s.auth_jwt_issuer, s.auth_jwt_audience, s.public_base_url) == ("", "", "")
+    # Cookies outlive their last renewal by at most this: four 30 s heartbeats per lifetime.
+    assert s.cdn_cookie_ttl_seconds == 120
 
 
 def test_every_setting_is_documented_in_the_readme() -> None:

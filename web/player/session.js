@@ -1,11 +1,24 @@
-// A playback session: play/ grants it, heartbeats keep it (every 30 s), refresh/ renews the
-// token and the CDN cookies a minute before they expire, end/ frees the stream slot.
-// When the server says the session is over (401/409) it stops and says why, once.
+// A playback session: play/ grants it, heartbeats keep it (every 30 s) and renew the short-lived
+// CDN cookies, refresh/ renews the token (and the cookies) a minute before it expires, end/
+// frees the stream slot. When the server says the session is over (401/409) it stops and says
+// why, once.
 import { endsSession } from "/app/shared/messages.js";
 
 const HEARTBEAT_EVERY_MS = 30_000;
+const MIN_HEARTBEAT_MS = 1_000;
 const REFRESH_BEFORE_S = 60; // the seed's margin; a third of the lifetime when that is shorter
 const MIN_REFRESH_DELAY_S = 5;
+
+/**
+ * How long to wait for the next heartbeat: 30 s, or a third of the CDN cookies' lifetime when
+ * that is shorter, so two heartbeats may fail before the segments stop loading. `cdnExpiresAt`
+ * was just received; a lifetime that makes no sense on this clock keeps the 30 s.
+ */
+export function heartbeatDelay(cdnExpiresAt, nowMs = Date.now()) {
+  const life = (cdnExpiresAt || 0) * 1000 - nowMs;
+  if (!(life > 0) || life > 86_400_000) return HEARTBEAT_EVERY_MS;
+  return Math.max(MIN_HEARTBEAT_MS, Math.min(HEARTBEAT_EVERY_MS, life / 3));
+}
 
 export class PlaybackSession {
   /**
@@ -32,6 +45,7 @@ export class PlaybackSession {
     this.onTrouble = () => {};
     this.onPolicy = () => {};
     this.heartbeatTimer = null;
+    this.heartbeatEveryMs = heartbeatDelay(granted.cdn_expires_at);
     this.refreshTimer = null;
     this.over = false;
   }
@@ -56,8 +70,16 @@ export class PlaybackSession {
     this.onEnded = onEnded;
     this.onTrouble = onTrouble;
     this.onPolicy = onPolicy;
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_EVERY_MS);
+    this.scheduleHeartbeat();
     this.scheduleRefresh();
+  }
+
+  scheduleHeartbeat() {
+    clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(async () => {
+      await this.heartbeat();
+      if (!this.over) this.scheduleHeartbeat();
+    }, this.heartbeatEveryMs);
   }
 
   scheduleRefresh() {
@@ -72,8 +94,9 @@ export class PlaybackSession {
   async heartbeat() {
     if (this.over) return;
     try {
-      await this.api.post(this.url("heartbeat"),
+      const beat = await this.api.post(this.url("heartbeat"),
         { token: this.token, position: Math.max(0, this.position() || 0) });
+      this.heartbeatEveryMs = heartbeatDelay(beat && beat.cdn_expires_at);
       this.onTrouble(null);
     } catch (error) {
       if (!this.failed(error)) this.onTrouble(error);
@@ -87,6 +110,7 @@ export class PlaybackSession {
       this.token = fresh.token;
       this.expiresAt = fresh.expires_at;
       this.policy = fresh.policy;
+      this.heartbeatEveryMs = heartbeatDelay(fresh.cdn_expires_at);
       this.scheduleRefresh();
       this.onPolicy(fresh.policy);
     } catch (error) {
@@ -107,7 +131,7 @@ export class PlaybackSession {
 
   stop() {
     this.over = true;
-    clearInterval(this.heartbeatTimer);
+    clearTimeout(this.heartbeatTimer);
     clearTimeout(this.refreshTimer);
   }
 

@@ -79,8 +79,17 @@ export class Stage {
         queue.push("position", { position: video.currentTime, rate: video.playbackRate });
       }
     };
+    let started = false;
     const media = {
-      play: () => queue.push("play_start", { position: video.currentTime }),
+      play: () => {
+        queue.push("play_start", { position: video.currentTime });
+        if (started) return;
+        // The server pays watched time from its own clock, from the first request it gets:
+        // the session's first sample leaves at once rather than with the 5 s batch.
+        started = true;
+        queue.push("position", { position: video.currentTime, rate: video.playbackRate });
+        queue.flush();
+      },
       pause: () => {
         queue.push("pause", { position: video.currentTime });
         queue.push("position", { position: video.currentTime, rate: video.playbackRate });
