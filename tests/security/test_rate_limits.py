@@ -133,7 +133,7 @@ async def test_an_upload_flood_is_cut(api: TestClient, bearer, tenant_slug: str)
 async def test_malformed_requests_are_refused_before_the_limiter(
         api: TestClient, bearer, tenant_slug: str) -> None:
     stage = await build_stage(api, bearer, tenant_slug, rate_upload_user_per_minute=1)
-    bad = {"session": stage.room.session["id"], "filename": "notes.pdf"}
+    bad = {"session": stage.room.session["id"], "filename": "notes.pdf", "size": 1000}
     for _ in range(3):
         resp = await api.post("/api/v1/media/videos/presign/", json=bad, headers=stage.room.admin)
         assert resp.status == 400
