@@ -6,17 +6,17 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from gateway import keys
+from gateway import fields, keys
 from gateway.api import Api
 from gateway.pagination import page_body, page_request
 from gateway.responses import json_response
 from gateway.tenancy import manager
-from gateway.validation import FieldErrors, query_int
+from gateway.validation import FieldErrors, query_int, query_text
 from storage.audit import AuditFilter, AuditRow, list_events
 
 
 def _time(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
+    raw = query_text(request, name)
     if not raw:
         return None
     try:
@@ -25,13 +25,15 @@ def _time(request: web.Request, name: str) -> datetime | None:
         pass
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        # In UTC now: year 1 at +14:00 is not a time PostgreSQL (or datetime) can hold.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)) \
+            .astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise FieldErrors({name: ["Give epoch seconds or an ISO-8601 time."]}) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _violated(request: web.Request) -> bool | None:
-    raw = request.query.get("violated", "").lower()
+    raw = (query_text(request, "violated") or "").lower()
     if raw in ("", "any"):
         return None
     if raw in ("true", "1", "yes"):
@@ -47,8 +49,9 @@ async def list_audit_events(request: web.Request) -> web.Response:
     f = AuditFilter(
         video=query_int(request, "video", minimum=1),
         enrollment=query_int(request, "enrollment", minimum=1),
-        session_id=request.query.get("session_id") or None,
-        event_type=(request.query.get("event_type") or "").upper() or None,
+        session_id=query_text(request, "session_id", max_length=fields.MAX_KEY),
+        event_type=(query_text(request, "event_type", max_length=fields.MAX_KEY) or "").upper()
+        or None,
         violated=_violated(request), since=_time(request, "since"), until=_time(request, "until"))
     page = page_request(request)
     count, rows = await list_events(request.app[keys.DB], who.tenant_id, f, limit=page.size,

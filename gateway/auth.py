@@ -16,6 +16,7 @@ from enum import Enum
 import jwt
 
 from config.settings import Settings
+from gateway import fields
 from gateway.exceptions import Unauthorized
 
 TENANT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -106,6 +107,9 @@ class Authenticator:
         sub, tenant, role = claims.get("sub"), claims.get("tenant"), claims.get("role")
         if not isinstance(sub, str) or not sub:
             raise Unauthorized("Token 'sub' must be a non-empty string.")
+        if len(sub) > fields.MAX_NAME or not fields.is_single_line(sub):
+            # It becomes user_id columns, Redis and Kafka keys and log fields.
+            raise Unauthorized("Token 'sub' must be one line of at most 255 characters.")
         if not isinstance(tenant, str) or not TENANT_SLUG.match(tenant):
             raise Unauthorized("Token 'tenant' must be a tenant slug ([a-z0-9-], at most 63).")
         try:

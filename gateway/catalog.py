@@ -8,10 +8,10 @@ import msgspec
 
 from gateway.api import Api
 from gateway.crud import register_crud
+from gateway.fields import Name as Title
+from gateway.fields import OptionalName as Text
 from storage import catalog
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-Text = Annotated[str, msgspec.Meta(max_length=255)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 Order = Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
 
@@ -33,7 +33,7 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class StudentIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A student profile to create; ``user_id`` is the ``sub`` of the student's tokens."""
 
-    user_id: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    user_id: Title
     name: Title
     phone: Text = ""
     parent_phone: Text = ""

@@ -6,7 +6,7 @@ A JSON list body on create makes many rows in one transaction (imports of a whol
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from aiohttp import web
@@ -16,8 +16,12 @@ from gateway.api import Api
 from gateway.pagination import page_body, page_request
 from gateway.responses import json_response, no_content
 from gateway.tenancy import manager
-from gateway.validation import FieldErrors, changes, partial, query_int, read_body, read_one_or_many
+from gateway.validation import (
+    FieldErrors, changes, partial, query_int, query_text, read_body, read_one_or_many,
+)
 from storage.tables import TableSpec, TenantTable
+
+MAX_BULK = 5000  # objects in one create request
 
 
 def filter_values(request: web.Request, filters: Mapping[str, type]) -> dict[str, Any]:
@@ -28,8 +32,8 @@ def filter_values(request: web.Request, filters: Mapping[str, type]) -> dict[str
             value = query_int(request, name, minimum=1)
             if value is not None:
                 out[name] = value
-        elif request.query.get(name):
-            out[name] = request.query[name]
+        elif (text := query_text(request, name)) is not None:
+            out[name] = text
     return out
 
 
@@ -58,7 +62,7 @@ def register_crud(api: Api, prefix: str, spec: TableSpec[Any], model: type[msgsp
 
     async def create(request: web.Request) -> web.Response:
         who = await manager(request)
-        items, many = await read_one_or_many(request, model)
+        items, many = await read_one_or_many(request, model, MAX_BULK)
         rows = await table(request).create_many(
             who.tenant_id, [msgspec.structs.asdict(i) for i in items])
         return json_response(rows if many else rows[0], status=201)
@@ -84,8 +88,9 @@ def register_crud(api: Api, prefix: str, spec: TableSpec[Any], model: type[msgsp
     query = ("page", "page_size", *filters)
     api.add("GET", prefix, list_rows, summary=f"List {tag}", tag=tag, response=spec.row,
             paginated=True, query=query)
-    api.add("POST", prefix, create, summary=f"Create one or many {tag}", tag=tag, body=model,
-            response=spec.row, status=201)
+    many = Annotated[list[model], msgspec.Meta(min_length=1, max_length=MAX_BULK)]  # type: ignore[valid-type]
+    api.add("POST", prefix, create, summary=f"Create one or many {tag}", tag=tag,
+            body=model | many, response=spec.row | list[spec.row], status=201)
     api.add("GET", item, retrieve, summary=f"Retrieve one of {tag}", tag=tag, response=spec.row)
     api.add("PATCH", item, update, summary=f"Change one of {tag}", tag=tag, body=patch_model,
             response=spec.row)

@@ -7,20 +7,23 @@ No database is touched here; the audit agent writes PostgreSQL from the topic.
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+import orjson
 from aiohttp import web
 
-from gateway import keys, playback_tokens
+from gateway import fields, keys, playback_tokens
 from gateway.api import Api
+from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized
 from gateway.rate_limits import admit
-from gateway.validation import read_body
-from gateway.exceptions import BadRequest, Conflict, ServiceUnavailable, Unauthorized
+from gateway.validation import FieldErrors, read_body
+from policy.event_window import (
+    EVENT_CLOCK_SKEW_SECONDS, EVENT_MAX_AHEAD_SECONDS, occurred_at_problem,
+)
 from policy.rate_limits import RouteClass
 from streams import topics
 from streams.exceptions import PublishError
@@ -28,6 +31,12 @@ from streams.schemas import PlaybackEventV1
 from streams.vocabulary import UnknownEventType, accepted_types, normalise_type
 
 MAX_EVENTS_PER_BATCH = 100
+# One event's payload: its JSON at most 4 KiB, objects nested at most 8 deep (the payload
+# itself is level 1), at most 64 keys in all. A player's payloads are a few dozen bytes; an
+# event lives 7 days in Kafka and for good in PostgreSQL.
+MAX_PAYLOAD_BYTES = 4096
+MAX_PAYLOAD_DEPTH = 8
+MAX_PAYLOAD_KEYS = 64
 _BATCH_NAMESPACE = uuid.UUID("8f7a1c52-3d0e-4a51-9a55-5b1f3f4f8b21")
 
 
@@ -35,19 +44,27 @@ _BATCH_NAMESPACE = uuid.UUID("8f7a1c52-3d0e-4a51-9a55-5b1f3f4f8b21")
 class EventIn:
     """One event as a player sends it."""
 
-    type: str
-    occurred_at: float | None = None
-    payload: dict[str, Any] | None = None
+    type: Annotated[str, msgspec.Meta(max_length=fields.MAX_KEY, pattern=fields.SINGLE_LINE,
+                                      extra_json_schema={"enum": accepted_types()})]
+    occurred_at: Annotated[float, msgspec.Meta(description=(
+        f"Epoch seconds, from {EVENT_CLOCK_SKEW_SECONDS:g} s before the playback session "
+        f"started to {EVENT_MAX_AHEAD_SECONDS:g} s after the server receives it; "
+        "null: the receive time."))] | None = None
+    payload: Annotated[dict[str, Any], msgspec.Meta(
+        max_length=MAX_PAYLOAD_KEYS,
+        description=f"At most {MAX_PAYLOAD_BYTES} bytes of JSON, {MAX_PAYLOAD_DEPTH} levels "
+                    f"deep, {MAX_PAYLOAD_KEYS} keys in all.")] | None = None
 
 
 @dataclass(slots=True)
 class EventBatchIn:
     """An events request body. ``session_id`` is sent by the seed front end and ignored."""
 
-    token: str
-    events: list[EventIn] = field(default_factory=list)
-    batch_id: str = ""
-    session_id: str = ""
+    token: fields.Token
+    events: Annotated[list[EventIn], msgspec.Meta(max_length=MAX_EVENTS_PER_BATCH)] = field(
+        default_factory=list)
+    batch_id: fields.OptionalKey = ""
+    session_id: fields.OptionalKey = ""
 
 
 def _event_id(claims: playback_tokens.PlaybackClaims, batch_id: str, index: int) -> str:
@@ -59,39 +76,65 @@ def _event_id(claims: playback_tokens.PlaybackClaims, batch_id: str, index: int)
     return str(uuid.uuid4())
 
 
-def _has_nul(value: Any) -> bool:
-    """Whether a JSON value holds a NUL character anywhere (PostgreSQL's jsonb refuses it)."""
-    if isinstance(value, str):
-        return "\x00" in value
+def _shape(value: Any, depth: int = 1) -> tuple[int, int]:
+    """(deepest level, keys in all) of a JSON value; a scalar is level 0, a container 1 more."""
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        inner = [_shape(v, depth + 1) for v in value.values()]
+        return max([depth, *(d for d, _ in inner)]), len(value) + sum(k for _, k in inner)
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+        inner = [_shape(v, depth + 1) for v in value]
+        return max([depth, *(d for d, _ in inner)]), sum(k for _, k in inner)
+    return depth - 1, 0
+
+
+def payload_problem(payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(field below the payload, message) when a payload breaks its bounds, else None.
+
+    Checked for any caller of :func:`build_events`, not only bodies read by ``read_json``:
+    PostgreSQL's jsonb refuses NUL, and a payload is kept for good.
+    """
+    problem = fields.text_problems(payload)
+    if problem:
+        return problem
+    if len(orjson.dumps(payload)) > MAX_PAYLOAD_BYTES:
+        return "", f"At most {MAX_PAYLOAD_BYTES} bytes of JSON."
+    depth, key_count = _shape(payload)
+    if depth > MAX_PAYLOAD_DEPTH:
+        return "", f"Nested at most {MAX_PAYLOAD_DEPTH} levels deep."
+    if key_count > MAX_PAYLOAD_KEYS:
+        return "", f"At most {MAX_PAYLOAD_KEYS} keys in all."
+    return None
 
 
 def build_events(batch: EventBatchIn, claims: playback_tokens.PlaybackClaims,
                  now: float) -> list[PlaybackEventV1]:
-    """Validate and normalise a batch; :class:`BadRequest` names the first bad event."""
+    """Validate and normalise a batch; :class:`FieldErrors` names the first bad event field.
+
+    ``occurred_at`` must fall in the window of :mod:`policy.event_window` around ``now``, from
+    the session's start (the token's ``started_at``).
+    """
     if len(batch.events) > MAX_EVENTS_PER_BATCH:
-        raise BadRequest(f"At most {MAX_EVENTS_PER_BATCH} events per batch; "
-                         f"got {len(batch.events)}.")
-    if len(batch.batch_id) > 128:
-        raise BadRequest("batch_id must be at most 128 characters.")
+        limit = f"At most {MAX_EVENTS_PER_BATCH} events per batch; got {len(batch.events)}."
+        raise FieldErrors({"events": [limit]})
+    started = now if claims.started_at is None else claims.started_at
     out = []
     for index, event in enumerate(batch.events):
+        at = f"events.{index}."
         payload = event.payload or {}
+        problem = payload_problem(payload)
+        if problem:
+            # Accepted, it could never be stored (or would be stored for good): refuse it now.
+            raise FieldErrors({at + "payload" + (f".{problem[0]}" if problem[0] else ""):
+                               [problem[1]]})
         try:
             event_type = normalise_type(event.type, payload)
         except UnknownEventType as exc:
-            raise BadRequest(f"events[{index}]: {exc}; accepted: "
-                             f"{', '.join(accepted_types())}.") from exc
-        if _has_nul(payload):
-            # Accepted, it could never be stored: refuse it now rather than lose it later.
-            raise BadRequest(f"events[{index}]: payload must not contain NUL characters.")
+            accepted = ", ".join(accepted_types())
+            raise FieldErrors({at + "type": [f"{exc}; accepted: {accepted}."]}) from exc
         occurred = now if event.occurred_at is None else event.occurred_at
-        if not math.isfinite(occurred) or occurred <= 0:
-            raise BadRequest(f"events[{index}]: occurred_at must be epoch seconds.")
+        late = occurred_at_problem(occurred, session_started_at=started, now=now)
+        if late:
+            raise FieldErrors({at + "occurred_at": [late]})
         out.append(PlaybackEventV1(
             event_id=_event_id(claims, batch.batch_id, index), tenant=claims.tenant,
             tenant_id=claims.tenant_id, user_id=claims.user_id, video_id=claims.video_id,
@@ -144,4 +187,5 @@ def register(api: Api) -> None:
     api.add("POST", r"/api/v1/media/videos/{video_id:\d+}/events/", post_events,
             summary="Store a batch of player events (also as a sendBeacon text/plain body)",
             tag="playback", body=EventBatchIn, response=EventsStored,
-            roles="a playback token; Authorization optional", rate_limited="events")
+            roles="a playback token; Authorization optional", errors=(409, 503),
+            rate_limited="events")

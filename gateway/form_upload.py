@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, MultipartReader, web
 
-from gateway import keys, sources
+from gateway import fields, keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, PayloadTooLarge
 from gateway.rate_limits import admit_caller
@@ -101,6 +101,9 @@ async def upload(request: web.Request) -> web.Response:
                 raise FieldErrors({"session": ["Send the session field before the files."]})
             # Browsers and aiohttp percent-encode quotes and spaces in the form's filename.
             filename = unquote(part.filename or "video")
+            if len(filename) > fields.MAX_NAME or not fields.is_single_line(filename):
+                raise FieldErrors({"files": ["A file name must be one line of at most "
+                                             f"{fields.MAX_NAME} characters."]})
             try:
                 ext = sources.extension_of(filename)
             except sources.SourceError as exc:

@@ -61,6 +61,6 @@ async def hls_key(request: web.Request) -> web.Response:
 def register(api: Api) -> None:
     """Register the key endpoint."""
     api.add("GET", ROUTE, hls_key, summary="The AES-128 key of an encrypted HLS package",
-            tag="playback", query=("token",),
+            tag="playback", query=("token",), media_type="application/octet-stream",
             roles="a live playback session of the video: its playback token in "
                   "X-Playback-Token or ?token=; Authorization optional")

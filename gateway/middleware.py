@@ -12,6 +12,7 @@ from aiohttp import web
 from config.logs import request_id_var
 from gateway import keys
 from gateway.exceptions import ApiError
+from gateway.validation import check_request_line
 from storage.exceptions import ConstraintError, NotFoundError
 
 log = logging.getLogger("gateway.access")
@@ -51,7 +52,8 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         metrics = request.app[keys.METRICS]
         metrics.requests.labels(request.method, route, str(status)).inc()
         metrics.latency.labels(request.method, route).observe(elapsed)
-        log.info("%s %s %s", request.method, request.path, status,
+        # The path as sent (percent-encoded): a decoded one could carry line breaks into logs.
+        log.info("%s %s %s", request.method, request.rel_url.raw_path, status,
                  extra={"status": status, "ms": round(elapsed * 1000, 2), "route": route})
         request_id_var.reset(token)
 
@@ -59,6 +61,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
 async def error_boundary(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map every exception to a JSON response: ApiError by its status, the rest to 500."""
     try:
+        check_request_line(request)
         return await handler(request)
     except ApiError as exc:
         return _json_error(exc.status, exc.body(), exc.headers)

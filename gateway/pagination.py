@@ -18,6 +18,11 @@ from gateway.validation import query_int
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 1_000_000  # (page - 1) x page_size stays far inside a bigint OFFSET
+QUERY_SCHEMAS: dict[str, dict[str, Any]] = {
+    "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+    "page_size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +39,8 @@ class PageRequest:
 
 
 def page_request(request: web.Request) -> PageRequest:
-    """``page`` (from 1) and ``page_size`` (1..200) from the query string, or 400."""
-    page = query_int(request, "page", 1, minimum=1)
+    """``page`` (1..1,000,000) and ``page_size`` (1..200) from the query string, or 400."""
+    page = query_int(request, "page", 1, minimum=1, maximum=MAX_PAGE)
     size = query_int(request, "page_size", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
     assert page is not None and size is not None
     return PageRequest(page, size)

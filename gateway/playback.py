@@ -20,6 +20,7 @@ from gateway import cdn, keys, playback_tokens
 from gateway.api import Api
 from gateway.crud import row_id
 from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized, error_for
+from gateway.fields import Key, Token
 from gateway.rate_limits import admit, admit_caller
 from gateway.responses import json_response
 from gateway.session_client import ActorTimeout
@@ -37,14 +38,14 @@ class PlayIn(msgspec.Struct, kw_only=True):
     """The seed's play body (extra fields a player sends are ignored)."""
 
     enrollment_id: Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
-    device_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    device_id: Key
 
 
 class TokenIn(msgspec.Struct, kw_only=True):
     """A refresh/heartbeat/end body: the token (the seed front end adds session_id)."""
 
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=8192)]
-    position: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    token: Token
+    position: Annotated[float, msgspec.Meta(ge=0, le=10**7)] | None = None
 
 
 class PlayOut(msgspec.Struct):
@@ -139,7 +140,7 @@ async def play(request: web.Request) -> web.Response:
         tenant=who.tenant, tenant_id=who.tenant_id, user_id=who.principal.sub,
         video_id=video_id, enrollment_id=ctx.enrollment_id, device_id=body.device_id,
         session_id=reply.session_id, policy=effective_policy(ctx, tenant, who.principal.sub),
-        duration=ctx.duration, rules=event_rules(tenant))
+        duration=ctx.duration, rules=event_rules(tenant), started_at=cmd.issued_at)
     return _granted(request, claims, ctx, tenant, cmd.issued_at)
 
 
@@ -233,12 +234,14 @@ def register(api: Api) -> None:
     """Register the player's session endpoints."""
     item = r"/api/v1/media/videos/{id:\d+}/"
     roles = "a student with a profile (tokens: the playback token of this user)"
+    live = (409, 503)  # not live or over the limits; the session actor unavailable
     api.add("POST", item + "play/", play, summary="Start a playback session", tag="playback",
-            body=PlayIn, response=PlayOut, roles=roles, rate_limited="play")
+            body=PlayIn, response=PlayOut, roles=roles, errors=live, rate_limited="play")
     api.add("POST", item + "refresh/", refresh, summary="Refresh a playback token",
-            tag="playback", body=TokenIn, response=PlayOut, roles=roles, rate_limited="refresh")
+            tag="playback", body=TokenIn, response=PlayOut, roles=roles, errors=live,
+            rate_limited="refresh")
     api.add("POST", item + "heartbeat/", heartbeat, summary="Keep a session alive",
-            tag="playback", body=TokenIn, response=HeartbeatOut, roles=roles,
+            tag="playback", body=TokenIn, response=HeartbeatOut, roles=roles, errors=live,
             rate_limited="heartbeat")
     api.add("POST", item + "end/", end, summary="End a playback session", tag="playback",
-            body=TokenIn, response=StatusOut, roles=roles, rate_limited="refresh")
+            body=TokenIn, response=StatusOut, roles=roles, errors=(503,), rate_limited="refresh")

@@ -12,7 +12,7 @@ from gateway.pagination import page_body, page_request
 from gateway.responses import json_response, no_content
 from gateway.session_client import ActorTimeout
 from gateway.tenancy import Caller, manager
-from gateway.validation import FieldErrors, query_int
+from gateway.validation import query_int, query_text
 from storage.playback_sessions import Device, PlaybackSession, PlaybackSessionRepository
 from streams.exceptions import PublishError
 
@@ -37,12 +37,10 @@ async def _ask_actor(request: web.Request, who: Caller, kind: str, user_id: str,
 async def list_sessions(request: web.Request) -> web.Response:
     """Sessions newest first; filters ``user``, ``video``, ``status``."""
     who = await manager(request)
-    status = request.query.get("status") or None
-    if status is not None and status not in STATUSES:
-        raise FieldErrors({"status": [f"Must be one of: {', '.join(STATUSES)}."]})
+    status = query_text(request, "status", choices=STATUSES)
     page = page_request(request)
     count, rows = await _repo(request).list(
-        who.tenant_id, user=request.query.get("user") or None,
+        who.tenant_id, user=query_text(request, "user"),
         video=query_int(request, "video", minimum=1), status=status,
         limit=page.size, offset=page.offset)
     return json_response(page_body(request, page, count, rows))
@@ -62,8 +60,7 @@ async def revoke_session(request: web.Request) -> web.Response:
 async def list_devices(request: web.Request) -> web.Response:
     """Devices students played from, most recent first; filter ``user``."""
     who = await manager(request)
-    return json_response(await _repo(request).devices(who.tenant_id,
-                                                      request.query.get("user") or None))
+    return json_response(await _repo(request).devices(who.tenant_id, query_text(request, "user")))
 
 
 async def forget_device(request: web.Request) -> web.Response:
@@ -82,8 +79,8 @@ def register(api: Api) -> None:
             response=PlaybackSession, paginated=True,
             query=("user", "video", "status", "page", "page_size"))
     api.add("POST", base + r"{session_id:[0-9a-f]{32}}/revoke/", revoke_session,
-            summary="Revoke a live session", tag="playback-admin")
+            summary="Revoke a live session", tag="playback-admin", errors=(409, 503))
     api.add("GET", "/api/v1/media/devices/", list_devices, summary="List students' devices",
-            tag="playback-admin", response=Device, query=("user",))
+            tag="playback-admin", response=list[Device], query=("user",))
     api.add("DELETE", r"/api/v1/media/devices/{id:\d+}/", forget_device,
-            summary="Forget a device", tag="playback-admin", status=204)
+            summary="Forget a device", tag="playback-admin", status=204, errors=(503,))

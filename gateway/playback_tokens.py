@@ -34,6 +34,9 @@ class PlaybackClaims:
     duration: float | None = None  # the video's length, for progress
     # The tenant's event rules at play time (completion threshold, violation action).
     rules: dict[str, Any] = field(default_factory=dict)
+    # When play/ granted the session (epoch seconds): refresh/ copies it into the new token, so
+    # it stays the session's start, unlike ``iat``. Events may not say they happened before it.
+    started_at: float | None = None
 
 
 Keys = Sequence[tuple[str, bytes]]
@@ -80,6 +83,8 @@ def verify(token: str, keys: Keys, *, now: float) -> PlaybackClaims:
     # Checked here rather than by PyJWT so that `now` stays an argument (testable, no clock).
     if body["exp"] <= now:
         raise Unauthorized("token_expired")
+    if body.get("started_at") is None and isinstance(body.get("iat"), (int, float)):
+        body["started_at"] = float(body["iat"])  # a token issued before the claim existed
     for claim in ("aud", "iat", "exp"):
         body.pop(claim, None)
     try:

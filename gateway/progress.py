@@ -90,4 +90,5 @@ def register(api: Api) -> None:
         api.add("POST", prefix + "update_progress/", update_progress, tag=tag,
                 summary="Record the progress of an enrollment in a video", body=ProgressIn,
                 response=VideoProgress,
-                roles="managers set it; students only move their own resume point")
+                roles="managers set it; students only move their own resume point",
+                errors=(404,))  # a student's: no such row of their own

@@ -23,6 +23,7 @@ from config.tenant_settings import effective
 from gateway import keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, Conflict
+from gateway.fields import SINGLE_LINE, Key, Name
 from gateway.rate_limits import admit_caller
 from gateway.responses import json_response
 from gateway.tenancy import Caller, manager
@@ -37,8 +38,9 @@ from storage.tenants import stored_settings
 from storage.videos import Video
 
 PRESIGN_SECONDS = 3600
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-Size = Annotated[int, msgspec.Meta(ge=1)]
+Size = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
+UploadId = Annotated[str, msgspec.Meta(min_length=1, max_length=1024, pattern=SINGLE_LINE)]
+FileKey = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=SINGLE_LINE)]
 
 
 class PresignIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -46,7 +48,8 @@ class PresignIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     session: Id
     filename: Name
-    content_type: Annotated[str, msgspec.Meta(pattern=r"^video/[\w.+-]+$")] | None = None
+    content_type: Annotated[str, msgspec.Meta(max_length=100,
+                                              pattern=r"^video/[\w.+-]+$(?![\s\S])")] | None = None
     size: Size  # bytes; signed into the PUT, so S3 takes exactly this many
 
 
@@ -64,8 +67,8 @@ class MultipartIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     session: Id
     filename: Name
     size: Size
-    upload_id: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)] | None = None
-    file_key: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
+    upload_id: UploadId | None = None
+    file_key: FileKey | None = None
 
 
 class PartUrl(msgspec.Struct):
@@ -88,7 +91,7 @@ class PartDone(msgspec.Struct, forbid_unknown_fields=True):
     """A part the browser uploaded, with the ETag S3 answered."""
 
     part_number: Annotated[int, msgspec.Meta(ge=1, le=sources.MAX_PARTS)]
-    etag: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    etag: Key
 
 
 class CompleteIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -96,8 +99,8 @@ class CompleteIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     session: Id
     title: Title
-    file_key: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-    upload_id: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)] | None = None
+    file_key: FileKey
+    upload_id: UploadId | None = None
     parts: list[PartDone] | None = None
     size: Size | None = None  # the size declared at presign: the stored object must match
 
@@ -259,5 +262,5 @@ def register(api: Api) -> None:
                 summary="Start or resume a multipart upload", tag="uploads", body=MultipartIn,
                 response=MultipartOut, rate_limited="upload")
         api.add("POST", base + "complete/", complete, summary="Create the video of an upload",
-                tag="uploads", body=CompleteIn, response=VideoOut, status=201,
-                rate_limited="upload")
+                tag="uploads", body=CompleteIn, response=VideoOut, status=201, also=(200,),
+                errors=(409,), rate_limited="upload")  # 200: this file_key was completed before

@@ -20,17 +20,18 @@ from gateway.api import Api
 from gateway.auth import Role
 from gateway.crud import row_id
 from gateway.exceptions import BadRequest, NotFound
+from gateway.fields import Name as Title
+from gateway.fields import OptionalUrl, Url
 from gateway.pagination import page_body, page_request
 from gateway.responses import json_response, no_content
 from gateway.tenancy import Caller, anyone, manager
-from gateway.validation import FieldErrors, changes, partial, query_int, read_body
+from gateway.validation import FieldErrors, changes, partial, query_int, query_text, read_body
 from gateway.video_views import VideoOut, present, present_to
 from storage import deletions, object_keys, outbox
 from storage.videos import Video, VideoFilter, VideoRepository
 from streams import topics
 from streams.schemas import TranscodeRequestV1
 
-Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Speed = Annotated[float, msgspec.Meta(ge=0.25, le=4.0)]
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 STATUSES = ("PENDING", "UPLOADED", "PROCESSING", "READY", "FAILED")
@@ -49,8 +50,8 @@ class VideoIn(PolicyIn, kw_only=True):
 
     session: Id
     title: Title
-    youtube_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{11}$")] = ""
-    external_url: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    youtube_id: Annotated[str, msgspec.Meta(pattern=r"^(?:[A-Za-z0-9_-]{11})?$(?![\s\S])")] = ""
+    external_url: OptionalUrl = ""
     order: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
 
 
@@ -67,7 +68,7 @@ class UrlIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     session: Id
     title: Title
-    url: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)]
+    url: Url
 
 
 class Accepted(msgspec.Struct):
@@ -99,11 +100,9 @@ async def require_session(request: web.Request, who: Caller, session_id: int) ->
 async def list_videos(request: web.Request) -> web.Response:
     """Videos ordered by (order, id), filtered by session, status and title search."""
     who = await anyone(request)
-    status = request.query.get("status") or None
-    if status is not None and status not in STATUSES:
-        raise FieldErrors({"status": [f"Must be one of: {', '.join(STATUSES)}."]})
-    f = VideoFilter(session_id=query_int(request, "session", minimum=1), status=status,
-                    search=request.query.get("search") or None, visible_to_user=_visible_to(who))
+    f = VideoFilter(session_id=query_int(request, "session", minimum=1),
+                    status=query_text(request, "status", choices=STATUSES),
+                    search=query_text(request, "search"), visible_to_user=_visible_to(who))
     page = page_request(request)
     count, rows = await repo(request).list(who.tenant_id, f, limit=page.size, offset=page.offset)
     settings = request.app[keys.SETTINGS]

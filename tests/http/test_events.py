@@ -56,8 +56,9 @@ async def test_a_batch_is_acknowledged_only_once_it_is_in_kafka(
         client: TestClient, settings: Settings) -> None:
     session = f"s-{time.time_ns()}"
     await open_session(settings, session)
+    occurred = round(time.time() - 1.75, 2)
     body = {"token": token(settings, session_id=session), "session_id": session,
-            "events": [{"type": "play_start", "occurred_at": 1_790_000_000.25},
+            "events": [{"type": "play_start", "occurred_at": occurred},
                        {"type": "position", "payload": {"position": 12.5, "rate": 1.0}}]}
     resp = await client.post("/api/v1/media/videos/7/events/", json=body)
     assert resp.status == 200, await resp.text()
@@ -65,7 +66,7 @@ async def test_a_batch_is_acknowledged_only_once_it_is_in_kafka(
     found = [v for _k, v in await read_topic(settings, topics.PLAYBACK_EVENTS)
              if v["session_id"] == session]
     assert [v["event_type"] for v in found] == ["PLAY_START", "POSITION"]
-    assert found[0]["occurred_at"] == 1_790_000_000.25
+    assert found[0]["occurred_at"] == occurred
     assert found[1]["payload"] == {"position": 12.5, "rate": 1.0}
 
 
@@ -123,7 +124,7 @@ async def test_an_invalid_event_stores_nothing_of_its_batch(client: TestClient,
     body = {"token": token(settings, session_id=session),
             "events": [{"type": "pause"}, {"type": "teleport"}]}
     resp = await client.post("/api/v1/media/videos/7/events/", json=body)
-    assert resp.status == 400 and "events[1]" in (await resp.json())["detail"]
+    assert resp.status == 400 and list(await resp.json()) == ["events.1.type"]
     found = [v for _k, v in await read_topic(settings, topics.PLAYBACK_EVENTS)
              if v["session_id"] == session]
     assert found == []
@@ -133,7 +134,7 @@ async def test_more_than_100_events_are_refused_naming_the_limit(client: TestCli
                                                                  settings: Settings) -> None:
     body = {"token": token(settings), "events": [{"type": "pause"}] * 101}
     resp = await client.post("/api/v1/media/videos/7/events/", json=body)
-    assert resp.status == 400 and "100" in (await resp.json())["detail"]
+    assert resp.status == 400 and "100" in (await resp.json())["events"][0]
 
 
 @pytest.mark.parametrize("state", ["never-played", "ended", "other-user"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import orjson
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -48,4 +49,61 @@ async def test_every_operation_answers_4xx_not_500_to_garbage(api: TestClient, b
                                       allow_redirects=False)
             if query.status >= 500:
                 failures.append((op.method, path, "query", query.status))
+    assert failures == []
+
+
+HOSTILE_BODIES: list[bytes] = [
+    # NUL and control characters in every string field the API takes, and in keys
+    orjson.dumps({name: "a\x00b" for name in (
+        "title", "url", "external_url", "youtube_id", "filename", "content_type", "file_key",
+        "upload_id", "device_id", "token", "batch_id", "session_id", "user_id", "name", "phone",
+        "school", "parent_phone", "status", "rule", "on_limit", "violation_action")}),
+    orjson.dumps({"title": "a\nb", "device_id": "\x1b[2J", "token": "t\r", "name": "\x7f",
+                  "user_id": "\u0085", "filename": "a\tb.mp4", "url": "https://x/\x00"}),
+    orjson.dumps({"a\x00": 1, "nested": {"k\x01": ["\x02"]}}),
+    # huge numbers
+    (b'{"session": 1e308, "enrollment_id": 1e308, "video": 1e308, "size": 1e308,'
+     b' "progress": 1e308, "last_position": 1e308, "position": 1e308, "max_speed": 1e308}'),
+    (b'{"session": 18446744073709551616, "enrollment_id": 18446744073709551615,'
+     b' "enrollments": [18446744073709551615], "size": 18446744073709551615,'
+     b' "max_sessions": 18446744073709551615, "grade": -18446744073709551615}'),
+    # far-future and far-past timestamps
+    orjson.dumps({"token": "x", "events": [{"type": "pause", "occurred_at": t}
+                                           for t in (1e308, 1e12, 2.0**64, -1e308, 0)]}),
+    # deep nesting, in the body and in an event payload
+    b"[" * 1000 + b"]" * 1000, b"[" * 10_000, b'{"x":' * 300 + b"1" + b"}" * 300,
+    orjson.dumps({"token": "x", "events": [{"type": "pause", "payload": {"a": [[[[[[[[[[[[1]]]]]]]]]]]]}}]}),
+    # oversized payloads
+    orjson.dumps({"token": "x", "events": [{"type": "pause", "payload": {"n": "x" * 900_000}}]}),
+    orjson.dumps({"token": "x", "events": [{"type": "pause", "payload": {str(i): i for i in range(5000)}}]}),
+    b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+]
+HOSTILE_QUERY = ["\x00", "a\x00b", "\n", "\x1b[31m", "\x7f", "\u009b", "x" * 5000, "1e308",
+                 str(2**64), "99999999999999999999", "-99999999999999999999", "nan", "inf"]
+HOSTILE_SEGMENTS = ["%00", "1%00", "1%0A", "%1B", "-1", "1e308", str(2**64), "%FF", ".."]
+
+
+async def test_hostile_values_answer_4xx_not_500(api: TestClient, bearer,
+                                                 tenant_slug: str) -> None:
+    """NUL and control characters in every string field, query parameter and path segment;
+    huge numbers; far-future timestamps; deep nesting; oversized payloads."""
+    admin = bearer(tenant_slug)
+    failures = []
+
+    async def probe(method: str, path: str, **kwargs: object) -> None:
+        resp = await api.request(method, path, headers={**admin, "Content-Type":
+                                 "application/json"}, allow_redirects=False, **kwargs)
+        if resp.status >= 500:
+            failures.append((method, path[:80], resp.status, (await resp.text())[:200]))
+
+    for op in api.server.app[keys.API].operations:
+        path = _paths(op.path)[0]
+        if op.method in {"POST", "PATCH", "PUT"}:
+            for body in HOSTILE_BODIES:
+                await probe(op.method, path, data=body)
+        for name in op.query:
+            for value in HOSTILE_QUERY:
+                await probe(op.method, path, params={name: value})
+        for segment in HOSTILE_SEGMENTS:
+            await probe(op.method, re.sub(r"\{[^}]+\}", segment, op.path))
     assert failures == []

@@ -21,8 +21,10 @@ async def test_openapi_lists_every_operation_with_schemas(api: TestClient) -> No
     assert lecture_in["required"] == ["title"]
     assert lecture_in["properties"]["title"]["minLength"] == 1
     create = doc["paths"]["/api/v1/catalog/lectures/"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/LectureIn")
+    many, one = create["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+    assert one["$ref"].endswith("/LectureIn") and many["items"]["$ref"].endswith("/LectureIn")
+    assert many["maxItems"] == 5000
+    assert {"201", "400", "401", "403", "413"} <= set(create["responses"])
 
 
 async def test_docs_page_is_self_contained_html(api: TestClient) -> None:

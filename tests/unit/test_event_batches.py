@@ -39,11 +39,13 @@ def test_a_retried_batch_gets_the_same_event_ids() -> None:
 
 @pytest.mark.parametrize(("events", "reason"), [
     ([EventIn("pause")] * (MAX_EVENTS_PER_BATCH + 1), f"At most {MAX_EVENTS_PER_BATCH}"),
-    ([EventIn("pause"), EventIn("jump")], "events[1]: unknown event type 'jump'"),
-    ([EventIn("pause", -1.0)], "events[0]: occurred_at"),
-    ([EventIn("pause", float("nan"))], "events[0]: occurred_at"),
-    ([EventIn("pause"), EventIn("pause", None, {"note": "a\x00b"})], "events[1]: payload must"),
-    ([EventIn("pause", None, {"a": [{"b\x00": 1}]})], "events[0]: payload must not contain NUL"),
+    ([EventIn("pause"), EventIn("jump")], "events.1.type: unknown event type 'jump'"),
+    ([EventIn("pause", -1.0)], "events.0.occurred_at"),
+    ([EventIn("pause", float("nan"))], "events.0.occurred_at"),
+    ([EventIn("pause", 1e12)], "events.0.occurred_at"),
+    ([EventIn("pause"), EventIn("pause", None, {"note": "a\x00b"})],
+     "events.1.payload.note: Must not contain NUL"),
+    ([EventIn("pause", None, {"a": [{"b\x00": 1}]})], "events.0.payload.a.0: Keys must not"),
 ])
 def test_bad_batches_are_refused_with_a_reason(events: list[EventIn], reason: str) -> None:
     with pytest.raises(BadRequest) as caught:

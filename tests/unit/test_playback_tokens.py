@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from gateway import playback_tokens as pt
@@ -10,15 +12,21 @@ from gateway.exceptions import Unauthorized
 
 KEY = b"k" * 32
 KEYS = [("k1", KEY)]
+NOW = 1_800_000_000.0
 CLAIMS = pt.PlaybackClaims(tenant="acme", tenant_id=3, user_id="42", video_id=7,
                            enrollment_id=9, device_id="d1", session_id="s1",
-                           policy={"allow_seek": False})
-NOW = 1_800_000_000.0
+                           policy={"allow_seek": False}, started_at=NOW - 60)
 
 
 def test_round_trip_keeps_every_claim() -> None:
-    token = pt.sign(CLAIMS, KEYS, now=NOW, ttl_seconds=600)
-    assert pt.verify(token, KEYS, now=NOW + 599) == CLAIMS
+    claims = dataclasses.replace(CLAIMS, started_at=NOW - 3600.5)
+    token = pt.sign(claims, KEYS, now=NOW, ttl_seconds=600)
+    assert pt.verify(token, KEYS, now=NOW + 599) == claims
+
+
+def test_a_token_without_started_at_started_at_its_iat() -> None:
+    token = pt.sign(dataclasses.replace(CLAIMS, started_at=None), KEYS, now=NOW, ttl_seconds=600)
+    assert pt.verify(token, KEYS, now=NOW + 1) == dataclasses.replace(CLAIMS, started_at=NOW)
 
 
 @pytest.mark.parametrize(("token_now", "verify_now", "keys", "reason"), [
