@@ -9,7 +9,9 @@ budget that only the server's clock fills, like a token bucket:
 - the samples of one request share what it accrued; unused credit carries over to a later
   request only up to ``max_rate x ALLOWANCE_SECONDS`` (a pause, or a run of backward
   samples, saves nothing up for a later burst);
-- a watch starts with that same allowance.
+- a watch starts with that same allowance, and so does each new playback session of it:
+  server time between another session's last sample and this one's first paid for nothing
+  this session could have watched.
 
 Hence, over any run of samples, the credit paid is at most
 ``max_rate x (last received_at - first received_at) + max_rate x ALLOWANCE_SECONDS`` (with a
@@ -49,6 +51,17 @@ def accrue(budget: Budget, received_at: float, max_rate: float) -> Budget:
         return budget  # the same request (or an older one): what it accrued is still there
     elapsed = received_at - budget.at
     return Budget(min(cap, budget.balance) + max_rate * elapsed, received_at)
+
+
+def restart(budget: Budget, received_at: float, max_rate: float) -> Budget:
+    """``budget`` at the first sample of a new session: the allowance at most, accrued from now.
+
+    A receive time older than the budget's (a late batch of an earlier session) leaves it.
+    """
+    if budget.at is not None and not received_at > budget.at:
+        return budget
+    cap = max_rate * ALLOWANCE_SECONDS
+    return Budget(cap if budget.at is None else min(cap, budget.balance), received_at)
 
 
 def spend(budget: Budget, wanted: float) -> tuple[float, Budget]:

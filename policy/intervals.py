@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from policy.credit import ALLOWANCE_SECONDS, Budget, accrue, spend
+from policy.credit import ALLOWANCE_SECONDS, Budget, accrue, restart, spend
 
 Interval = tuple[float, float]
 Intervals = tuple[Interval, ...]
@@ -174,7 +174,7 @@ def observe(watch: Watch, position: float, at: float, *, received_at: float, ses
     if last is not None and same and at <= last.at:
         return watch, ()
     rate = _rate(max_rate)
-    budget = accrue(watch.budget, received_at, rate)
+    budget = (accrue if same else restart)(watch.budget, received_at, rate)
     intervals, paid_to = watch.intervals, position
     if last is not None and same and last.open and \
             0 <= position - last.position <= rate * (at - last.at) + ALLOWANCE_SECONDS:

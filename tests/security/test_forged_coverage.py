@@ -109,6 +109,16 @@ def test_a_new_sessions_first_sample_is_not_paired_with_last_weeks() -> None:
     assert watched(state) == 0.0  # was 3400 s: a week of "server budget"
 
 
+def test_a_new_sessions_first_request_earns_only_the_allowance_after_an_idle_day() -> None:
+    # The budget is per watch, the pairs per session: a day-long gap between two sessions'
+    # requests paid for nothing either session could have watched. With occurred_at inside
+    # the gateway's window (up to 60 s ahead), one request of a new session credited 59 s.
+    yesterday = [sample(100.0, NOW - DAY, NOW - DAY, session="old")]
+    today = [sample(float(i), NOW + i, NOW, session="new") for i in range(60)]
+    state, _ = run([*yesterday, *today])
+    assert watched(state) <= ALLOWANCE
+
+
 def test_the_judge_state_of_a_hostile_user_stays_small() -> None:
     # Finding 5: alternating small forward/backward samples over many videos and sessions.
     state, biggest_message = PlayerState(), 0
