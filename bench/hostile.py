@@ -31,7 +31,10 @@ from bench.hostile_probes import PROBES, Target  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 from gateway.auth import Role, mint_token  # noqa: E402
 from tests.conftest import (  # noqa: E402
-    AgentsWorker, GatewayProcess, ModuleProcess, RecorderProcess,
+    AgentsWorker,
+    GatewayProcess,
+    ModuleProcess,
+    RecorderProcess,
 )
 
 COOKIE_TTL_SECONDS = 4
