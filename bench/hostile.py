@@ -27,7 +27,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.hostile_probes import PROBES, Target  # noqa: E402
+from bench.hostile_probes import PROBES, Line, Target  # noqa: E402
 from config.settings import load_settings  # noqa: E402
 from gateway.auth import Role, mint_token  # noqa: E402
 from tests.conftest import (  # noqa: E402
@@ -92,8 +92,9 @@ async def build_target(base: str, http: aiohttp.ClientSession, db: asyncpg.Pool,
 async def run(only: set[int]) -> int:
     settings = load_settings(os.environ)
     logs = Path(tempfile.mkdtemp(prefix="hostile-"))
-    gateway = GatewayProcess(free_port(), logs / "gateway.log",
-                             extra_env={"CDN_COOKIE_TTL_SECONDS": str(COOKIE_TTL_SECONDS)})
+    # An entry point's own environment: the processes it starts inherit it.
+    os.environ["CDN_COOKIE_TTL_SECONDS"] = str(COOKIE_TTL_SECONDS)
+    gateway = GatewayProcess(free_port(), logs / "gateway.log")
     processes: list[ModuleProcess] = [
         RecorderProcess(logs / "recorders.log"), AgentsWorker(logs / "agents.log"),
         AgentsWorker(logs / "dispatch.log", module="agents.dispatch_worker"),
@@ -115,7 +116,11 @@ async def run(only: set[int]) -> int:
                 if only and number not in only:
                     continue
                 print(f"[{number}] {title}")
-                for line in await probe(target):
+                try:
+                    lines = await probe(target)
+                except Exception as exc:  # noqa: BLE001 - a probe that breaks is a finding too
+                    lines = [Line("the probe itself", f"raised {exc!r}"[:300], False)]
+                for line in lines:
                     broken += not line.holds
                     print(f"    {line}")
                 print()

@@ -34,7 +34,7 @@ _TEXT = re.compile(TEXT)
 
 MESSAGES = {
     SINGLE_LINE: "Must be one line without control characters.",
-    TEXT: "Must not contain NUL or control characters (tab and line breaks are allowed).",
+    TEXT: "Must not contain NUL or control characters.",
     TOKEN: "Must be printable ASCII without spaces.",
 }
 
