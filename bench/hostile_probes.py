@@ -128,8 +128,11 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float) -> float |
 
 async def dead_letters(settings: Settings) -> list[str]:
     """Every dead letter so far: its reason and original message, as text."""
-    letters = []
-    async for m in messages(settings.kafka_bootstrap_servers, topics.DEAD_LETTERS.name):
+    letters: list[str] = []
+    spec = getattr(topics, "DEAD_LETTERS", None)  # a tree before issue 11 had none
+    if spec is None:
+        return letters
+    async for m in messages(settings.kafka_bootstrap_servers, spec.name):
         letter = m["value"]
         original = base64.b64decode(letter["value"] or "").decode(errors="replace")
         letters.append(f"{letter['reason_class']}: {letter['reason']} {original}")
@@ -202,8 +205,9 @@ async def forged_coverage(t: Target) -> list[Line]:
     elapsed = time.time() - start
     await settle()
     watched = await t.watched(1)
+    # Some credit must come (the recorders store progress), never more than the clock paid.
     lines.append(Line(f"short skips (2 s of video per 1 s) for {elapsed:.0f} s at max rate 1x",
-                      f"credited {watched:.1f} s", watched <= elapsed + 1.0 + 0.1))
+                      f"credited {watched:.1f} s", 0 < watched <= elapsed + 1.0 + 0.1))
     await t.end(play["token"], 1)
     return lines
 
