@@ -25,6 +25,7 @@ _UNAVAILABLE_RETRY_AFTER = 1
 
 
 def route_name(request: web.Request) -> str:
+    """The metric label of a request's route."""
     # The route pattern, not the path: /videos/{id}/ keeps metric label cardinality bounded.
     info = request.match_info.route.resource
     return info.canonical if info is not None else "unmatched"

@@ -104,3 +104,26 @@ async def test_heartbeat_with_redis_down_answers_503_with_retry_after(
     assert resp.status == 503, await resp.text()
     assert resp.headers.get("Retry-After")
     assert "detail" in await resp.json()
+
+
+async def test_a_request_finding_no_free_database_connection_answers_503_in_bounded_time(
+        aiohttp_client, settings: Settings, bearer, tenant_slug: str) -> None:
+    quick = dataclasses.replace(settings, database_pool_timeout_seconds=0.3)
+    api = await aiohttp_client(create_app(quick))
+    admin = bearer(tenant_slug)
+    assert (await api.get("/api/v1/media/videos/", headers=admin)).status == 200
+    pool = api.app[keys.DB]
+    # Hold every connection of the gateway's pool, as a burst of slow queries would.
+    held = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        started = time.perf_counter()
+        resp = await api.get("/api/v1/media/videos/", headers=admin)
+        waited = time.perf_counter() - started
+        assert resp.status == 503, await resp.text()
+        assert resp.headers.get("Retry-After") == "1"
+        assert (await resp.json())["detail"] == "service_unavailable"
+        assert waited < 2.0
+    finally:
+        for conn in held:
+            await pool.release(conn)
+    assert (await api.get("/api/v1/media/videos/", headers=admin)).status == 200
