@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from typing import Any
 
 import aiohttp
 import pytest
