@@ -36,6 +36,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:  # also refuses NaN
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
 def _setting(env: str, default: Any = None, parse: Callable[[str], Any] = str,
              required: bool = False, secret: bool = False, doc: str = "") -> Any:
     return field(default=default, metadata={
@@ -52,6 +59,15 @@ class Settings:
         doc="PostgreSQL DSN, e.g. postgresql://postgres@127.0.0.1:5433/lecturecast")
     redis_url: str = _setting(
         "REDIS_URL", required=True, doc="Redis URL, e.g. redis://127.0.0.1:6380/0")
+    redis_max_connections: int = _setting(
+        "REDIS_MAX_CONNECTIONS", 64, _positive_int,
+        doc="Connections of one process's Redis pool; a request waits for a free one")
+    redis_pool_timeout_seconds: float = _setting(
+        "REDIS_POOL_TIMEOUT_SECONDS", 1.0, _positive_float,
+        doc="How long a request waits for a free Redis connection before answering 503")
+    database_pool_timeout_seconds: float = _setting(
+        "DATABASE_POOL_TIMEOUT_SECONDS", 2.0, _positive_float,
+        doc="How long a request waits for a free PostgreSQL connection before answering 503")
     kafka_bootstrap_servers: str = _setting(
         "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", doc="Kafka bootstrap servers, comma separated")
     kafka_partitions: int = _setting(
@@ -93,6 +109,10 @@ class Settings:
         "COOKIE_SECURE", False, _bool, doc="Mark CDN cookies Secure (true behind HTTPS)")
     gateway_host: str = _setting("GATEWAY_HOST", "127.0.0.1", doc="Gateway listen address")
     gateway_port: int = _setting("GATEWAY_PORT", 8080, _positive_int, doc="Gateway listen port")
+    gateway_max_in_flight: int = _setting(
+        "GATEWAY_MAX_IN_FLIGHT", 512, _positive_int,
+        doc="Requests one gateway handles at once; beyond, 503 with Retry-After at once "
+            "(/healthz, /readyz, /metrics exempt)")
     agents_app_id: str = _setting(
         "AGENTS_APP_ID", "lecturecast-agents", doc="Faust application id (consumer group)")
     agents_data_dir: str = _setting(

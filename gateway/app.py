@@ -15,7 +15,7 @@ from gateway import (
     openapi, pages, permissions, playback, playback_admin, progress, stats, tenant_settings,
     uploads, videos,
 )
-from gateway import hls_keys
+from gateway import hls_keys, load_shedding
 from gateway import rate_limits
 from gateway.api import Api
 from gateway.auth import Authenticator
@@ -32,7 +32,8 @@ from streams.publisher import Publisher
 
 
 async def _postgres(app: web.Application) -> AsyncIterator[None]:
-    pool = await create_pool(app[keys.SETTINGS])
+    settings = app[keys.SETTINGS]
+    pool = await create_pool(settings, acquire_timeout=settings.database_pool_timeout_seconds)
     app[keys.DB] = pool
     yield
     await pool.close()
@@ -73,7 +74,8 @@ async def _session_client(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     """Build the gateway; connections open on startup and close on cleanup."""
     app = web.Application(
-        middlewares=[request_context_middleware],
+        # Outermost first: a shed request is still timed, counted and logged.
+        middlewares=[request_context_middleware, load_shedding.shedding_middleware],
         client_max_size=2 * 1024 * 1024,
     )
     app[keys.SETTINGS] = settings
@@ -82,6 +84,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.TENANT_IDS] = TenantIds()
     app[keys.CDN_SIGNER] = signer_from_settings(settings)
     app[keys.PLAYBACK_KEYS] = settings.playback_keys()
+    load_shedding.setup(app)
     app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher,
                             _session_client, background.outbox_relay, background.object_deletions])
     app.cleanup_ctx.append(rate_limits.setup)

@@ -30,6 +30,10 @@ class Metrics:
             "lecturecast_rate_limit_errors_total",
             "Requests let through unchecked because the rate limiter's Redis failed",
             ["route"], registry=self.registry)
+        self.shed = Counter(
+            "lecturecast_requests_shed_total",
+            "Requests answered 503 at once because GATEWAY_MAX_IN_FLIGHT were in flight",
+            ["route"], registry=self.registry)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -14,14 +14,18 @@ from gateway import keys
 from gateway.exceptions import ApiError
 from gateway.validation import check_request_line
 from storage.exceptions import ConstraintError, NotFoundError
+from storage.unavailable import UNAVAILABLE
 
 log = logging.getLogger("gateway.access")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _MAX_CLIENT_REQUEST_ID = 128
+# Seconds a client should wait when a store is down or its pool has no free connection.
+_UNAVAILABLE_RETRY_AFTER = 1
 
 
-def _route_name(request: web.Request) -> str:
+def route_name(request: web.Request) -> str:
+    """The metric label of a request's route."""
     # The route pattern, not the path: /videos/{id}/ keeps metric label cardinality bounded.
     info = request.match_info.route.resource
     return info.canonical if info is not None else "unmatched"
@@ -48,7 +52,7 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
         return response
     finally:
         elapsed = time.perf_counter() - started
-        route = _route_name(request)
+        route = route_name(request)
         metrics = request.app[keys.METRICS]
         metrics.requests.labels(request.method, route, str(status)).inc()
         metrics.latency.labels(request.method, route).observe(elapsed)
@@ -59,7 +63,8 @@ async def request_context_middleware(request: web.Request, handler: Handler) -> 
 
 
 async def error_boundary(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Map every exception to a JSON response: ApiError by its status, the rest to 500."""
+    """Map every exception to a JSON response: ApiError by its status, a store unavailable to
+    503 + Retry-After, the rest to 500."""
     try:
         check_request_line(request)
         return await handler(request)
@@ -69,6 +74,12 @@ async def error_boundary(request: web.Request, handler: Handler) -> web.StreamRe
         return _json_error(404, {"detail": "Not found."})
     except ConstraintError as exc:
         return _json_error(400, {exc.field: [exc.message]})
+    except UNAVAILABLE as exc:
+        # A store down, slow or out of pool connections: the client should retry, not report
+        # a bug. Logged without a traceback, since a burst produces many of these.
+        log.warning("store unavailable: %s: %s", type(exc).__name__, exc)
+        return _json_error(503, {"detail": "service_unavailable"},
+                           {"Retry-After": str(_UNAVAILABLE_RETRY_AFTER)})
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

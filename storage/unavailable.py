@@ -1,0 +1,26 @@
+"""Which driver errors mean "a store is down or overloaded" rather than "a bug".
+
+The gateway answers these with 503 and ``Retry-After`` (one ``except`` in its error
+middleware), so that a burst or an outage tells clients to come back instead of answering 500.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.exceptions
+
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    # Redis: refused, reset, timed out, or no free connection in the pool within its wait
+    # (MaxConnectionsError and BlockingConnectionPool's "No connection available." are both
+    # ConnectionError subclasses).
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    # PostgreSQL: the pool's bounded acquire timed out, or a statement timed out.
+    TimeoutError,
+    # PostgreSQL (and any socket): refused or reset connections.
+    ConnectionError,
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
+    asyncpg.TooManyConnectionsError,  # 53300
+    asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
+    asyncpg.AdminShutdownError,  # 57P01
+)
