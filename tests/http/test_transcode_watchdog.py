@@ -25,6 +25,7 @@ from storage.transcode_watch import StalledTranscodes
 from streams import topics
 from streams.publisher import Publisher
 from streams.schemas import TranscodeResultV1
+from transcoder.worker import GROUP_ID as transcoder_group
 from tests.conftest import AgentsWorker
 from tests.http.media_fixtures import build_classroom
 from tests.http.transcode_fixtures import (
@@ -131,6 +132,9 @@ async def test_the_dispatch_process_runs_the_watchdog_on_its_own(
     first_job = done.row["transcode_job_id"]
     # The quick worker's join rebalances the group: what is not committed yet would replay.
     await wait_committed(settings, dispatch_app_id(settings), topics.TRANSCODE_RESULTS)
+    # A job the transcoder put back for fair share (same job id) would run again once the row
+    # says PROCESSING: wait until every job copy was consumed (and skipped, the video READY).
+    await wait_committed(settings, transcoder_group, topics.TRANSCODE_JOBS, timeout=60)
     # As if the READY result had been lost: PROCESSING, and quiet for a minute.
     await db.execute(
         """UPDATE videos SET status = 'PROCESSING',
