@@ -19,7 +19,6 @@ import asyncpg
 import msgspec
 from aiohttp import web
 
-from config.tenant_settings import effective
 from gateway import keys, sources
 from gateway.api import Api
 from gateway.exceptions import BadRequest, Conflict
@@ -34,7 +33,6 @@ from policy.rate_limits import RouteClass
 from policy.source_limits import SourceLimits, size_problem
 from storage import object_keys
 from storage.exceptions import ObjectStoreError
-from storage.tenants import stored_settings
 from storage.videos import Video
 
 PRESIGN_SECONDS = 3600
@@ -113,8 +111,7 @@ def part_lengths(size: int, part_size: int) -> list[tuple[int, int]]:
 
 async def source_limits(request: web.Request, who: Caller) -> SourceLimits:
     """The caller's academy's bounds on an uploaded source."""
-    stored = await stored_settings(request.app[keys.DB], who.tenant_id)
-    return SourceLimits.of(effective(request.app[keys.SETTINGS].tenant_defaults, stored))
+    return SourceLimits.of(await request.app[keys.TENANT_SETTINGS].get(who.tenant_id))
 
 
 def _check_file(filename: str, size: int, limits: SourceLimits) -> str:
