@@ -76,15 +76,41 @@ def _event_id(claims: playback_tokens.PlaybackClaims, batch_id: str, index: int)
     return str(uuid.uuid4())
 
 
-def _shape(value: Any, depth: int = 1) -> tuple[int, int]:
-    """(deepest level, keys in all) of a JSON value; a scalar is level 0, a container 1 more."""
+@dataclass(slots=True)
+class _Walk:
+    """What one pass over a payload found: its deepest level, its keys, its first bad text."""
+
+    depth: int = 0
+    keys: int = 0
+    problem: tuple[str, str] | None = None
+
+
+def _walk(value: Any, walk: _Walk, path: str = "", depth: int = 1) -> None:
+    """Measure and check a payload in one pass (it runs for every event of every batch).
+
+    The walk stops at the first text problem, or one level past the depth bound.
+    """
+    if walk.problem is not None:
+        return
+    if isinstance(value, str):
+        if not fields.is_text(value):
+            walk.problem = (path, fields.MESSAGES[fields.TEXT])
+        return
+    if not isinstance(value, (dict, list)):
+        return
+    walk.depth = max(walk.depth, depth)
+    if depth > MAX_PAYLOAD_DEPTH:
+        return
     if isinstance(value, dict):
-        inner = [_shape(v, depth + 1) for v in value.values()]
-        return max([depth, *(d for d, _ in inner)]), len(value) + sum(k for _, k in inner)
-    if isinstance(value, list):
-        inner = [_shape(v, depth + 1) for v in value]
-        return max([depth, *(d for d, _ in inner)]), sum(k for _, k in inner)
-    return depth - 1, 0
+        walk.keys += len(value)
+        for key, item in value.items():
+            if not fields.is_text(key):
+                walk.problem = (path, "Keys must not contain NUL or control characters.")
+                return
+            _walk(item, walk, f"{path}.{key}" if path else key, depth + 1)
+    else:
+        for index, item in enumerate(value):
+            _walk(item, walk, f"{path}.{index}" if path else str(index), depth + 1)
 
 
 def payload_problem(payload: dict[str, Any]) -> tuple[str, str] | None:
@@ -93,15 +119,15 @@ def payload_problem(payload: dict[str, Any]) -> tuple[str, str] | None:
     Checked for any caller of :func:`build_events`, not only bodies read by ``read_json``:
     PostgreSQL's jsonb refuses NUL, and a payload is kept for good.
     """
-    problem = fields.text_problems(payload)
-    if problem:
-        return problem
+    walk = _Walk()
+    _walk(payload, walk)
+    if walk.problem:
+        return walk.problem
     if len(orjson.dumps(payload)) > MAX_PAYLOAD_BYTES:
         return "", f"At most {MAX_PAYLOAD_BYTES} bytes of JSON."
-    depth, key_count = _shape(payload)
-    if depth > MAX_PAYLOAD_DEPTH:
+    if walk.depth > MAX_PAYLOAD_DEPTH:
         return "", f"Nested at most {MAX_PAYLOAD_DEPTH} levels deep."
-    if key_count > MAX_PAYLOAD_KEYS:
+    if walk.keys > MAX_PAYLOAD_KEYS:
         return "", f"At most {MAX_PAYLOAD_KEYS} keys in all."
     return None
 
