@@ -13,7 +13,7 @@ holds (or anyone copied) stop opening the HLS files at most one cookie lifetime 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -31,6 +31,27 @@ class CookieSigner:
     resource_base: str  # empty: the request's origin (the local CDN checks only the path)
     domain: str
     secure: bool
+    # (resource base, path prefix, expiry) -> cookies. An RSA signature costs ~0.3 ms and every
+    # live heartbeat renews the cookies; the students of one class share one expiry step
+    # (cdn_cookies.cookie_expiry), so they share one signature.
+    _signed: dict[tuple[str, str, int], dict[str, str]] = field(
+        default_factory=dict, compare=False, repr=False)
+
+    def cookies(self, resource_base: str, path_prefix: str, expires_at: int) -> dict[str, str]:
+        """The signed cookies granting ``path_prefix`` until ``expires_at`` (memoised)."""
+        key = (resource_base, path_prefix, expires_at)
+        found = self._signed.get(key)
+        if found is None:
+            found = cdn_cookies.signed_cookies(
+                resource_base=resource_base, path_prefix=path_prefix, expires_at=expires_at,
+                key_pair_id=self.key_pair_id, private_key=self.private_key)
+            if len(self._signed) >= _SIGNED_KEPT:
+                del self._signed[next(iter(self._signed))]  # the oldest: expiries only grow
+            self._signed[key] = found
+        return found
+
+
+_SIGNED_KEPT = 4096
 
 
 def signer_from_settings(settings: Settings) -> CookieSigner | None:
@@ -50,8 +71,8 @@ def cookie_expiry(request: web.Request, now: float,
     """When cookies granted at ``now`` expire; None when this app grants no cookies."""
     if request.app[keys.CDN_SIGNER] is None:
         return None
-    return int(now) + cdn_cookies.cookie_lifetime(
-        request.app[keys.SETTINGS].cdn_cookie_ttl_seconds, token_lifetime_seconds)
+    return cdn_cookies.shared_expiry(now, cdn_cookies.cookie_lifetime(
+        request.app[keys.SETTINGS].cdn_cookie_ttl_seconds, token_lifetime_seconds))
 
 
 def set_cookies(request: web.Request, response: web.StreamResponse, video_id: int,
@@ -61,9 +82,8 @@ def set_cookies(request: web.Request, response: web.StreamResponse, video_id: in
     if signer is None:
         return
     prefix = cdn_cookies.hls_path_prefix(video_id)
-    cookies = cdn_cookies.signed_cookies(
-        resource_base=signer.resource_base or str(request.url.origin()), path_prefix=prefix,
-        expires_at=expires_at, key_pair_id=signer.key_pair_id, private_key=signer.private_key)
+    cookies = signer.cookies(signer.resource_base or str(request.url.origin()), prefix,
+                             expires_at)
     attributes = cdn_cookies.cookie_attributes(path_prefix=prefix, domain=signer.domain,
                                                secure=signer.secure)
     max_age = max(0, expires_at - int(time.time()))

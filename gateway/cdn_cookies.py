@@ -47,6 +47,14 @@ def cookie_lifetime(cookie_ttl_seconds: int, token_lifetime_seconds: int | None)
     return min(cookie_ttl_seconds, token_lifetime_seconds)
 
 
+def shared_expiry(now: float, lifetime: int) -> int:
+    """When cookies granted at ``now`` for ``lifetime`` seconds expire, on a step of a tenth of
+    the lifetime (at least 1 s): requests within one step share an expiry, and so a signature,
+    and every cookie still lives at least nine tenths of ``lifetime``."""
+    step = max(1, lifetime // 10)
+    return (int(now) + lifetime) // step * step
+
+
 def hls_path_prefix(video_id: int) -> str:
     """The URL path the cookies of one video cover (the seed's ``_hls_path_prefix_for_video``)."""
     return f"/hls/videos/{video_id}/"

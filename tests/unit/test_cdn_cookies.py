@@ -187,3 +187,28 @@ def test_cookie_attributes_are_the_seeds(domain: str, secure: bool,
 ])
 def test_cookie_lifetime(setting: int, token_lifetime: int | None, expected: int) -> None:
     assert cc.cookie_lifetime(setting, token_lifetime) == expected
+
+
+@pytest.mark.parametrize(("now", "lifetime", "expected"), [
+    (1000.9, 120, 1116),  # a step of 12 s: 1120 rounds down to 1116
+    (1003.0, 120, 1116),  # the same step: the same expiry (and signature)
+    (1008.0, 120, 1128),
+    (1000.5, 3, 1003),  # short lifetimes keep whole seconds
+    (1000.0, 30, 1029),  # a step of 3 s
+])
+def test_cookies_granted_within_a_step_share_an_expiry(now: float, lifetime: int,
+                                                        expected: int) -> None:
+    expires = cc.shared_expiry(now, lifetime)
+    assert expires == expected
+    assert int(now) + lifetime * 0.9 <= expires <= now + lifetime
+
+
+def test_the_signer_signs_one_expiry_once() -> None:
+    import gateway.keys  # noqa: F401 - gateway.cdn and gateway.keys import each other (#16)
+    from gateway.cdn import CookieSigner
+    signer = CookieSigner("K", rsa.generate_private_key(public_exponent=65537, key_size=2048),
+                          "", "", False)
+    first = signer.cookies("http://cdn", "/hls/videos/1/", 1116)
+    assert signer.cookies("http://cdn", "/hls/videos/1/", 1116) is first
+    other = signer.cookies("http://cdn", "/hls/videos/1/", 1128)
+    assert other is not first and other["CloudFront-Policy"] != first["CloudFront-Policy"]
