@@ -28,8 +28,6 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -38,6 +36,7 @@ from gateway import playback_tokens as pt  # noqa: E402
 from storage.cache import create_redis  # noqa: E402
 from storage.live_sessions import LiveSessions  # noqa: E402
 from streams import topics  # noqa: E402
+from streams.lag import backlog  # noqa: E402
 from tests.conftest import AgentsWorker, GatewayProcess, RecorderProcess  # noqa: E402
 
 SESSIONS = 50
@@ -132,18 +131,8 @@ FROM (SELECT extract(epoch FROM {column} - received_at) * 1000 AS ms
 
 async def agents_backlog(settings: Settings) -> int:
     """Player events the agents' group has not committed yet (what is still to be judged)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(settings.agents_app_id)
-        parts = [tp for tp in committed if tp.topic == topics.PLAYBACK_EVENTS.name]
-        ends = await consumer.end_offsets(parts)
-        return sum(ends[tp] - committed[tp].offset for tp in parts)
-    finally:
-        await consumer.stop()
-        await admin.close()
+    return await backlog(settings.kafka_bootstrap_servers, settings.agents_app_id,
+                         topics.PLAYBACK_EVENTS.name)
 
 
 async def drain(settings: Settings, timeout: float = 180.0) -> float:

@@ -13,11 +13,10 @@ import aiohttp
 import asyncpg
 import orjson
 from aiohttp.test_utils import TestClient
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from config.settings import Settings
 from streams import topics
+from streams.lag import backlog
 from tests.http.media_fixtures import Classroom
 from tests.stack.kafka_reader import read_topic
 
@@ -132,26 +131,10 @@ async def wait_committed(settings: Settings, group: str, spec: topics.TopicSpec,
     Faust commits every few seconds: a worker joining the group before that replays what was
     consumed but not committed yet (a test that rewrites a row after a result must wait).
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    await consumer.start()
-    try:
-        parts = [TopicPartition(spec.name, p)
-                 for p in consumer.partitions_for_topic(spec.name) or ()]
-        ends = await consumer.end_offsets(parts)
-        deadline = time.monotonic() + timeout
-        while True:
-            committed = await admin.list_consumer_group_offsets(group, partitions=parts)
-            behind = {tp: end for tp, end in ends.items()
-                      if end and (tp not in committed or committed[tp].offset < end)}
-            if not behind:
-                return
-            assert time.monotonic() < deadline, f"{group} has not committed {behind}"
-            await asyncio.sleep(0.2)
-    finally:
-        await consumer.stop()
-        await admin.close()
+    deadline = time.monotonic() + timeout
+    while (behind := await backlog(settings.kafka_bootstrap_servers, group, spec.name)) > 0:
+        assert time.monotonic() < deadline, f"{group} is {behind} behind on {spec.name}"
+        await asyncio.sleep(0.2)
 
 
 async def wait_for_attempt(db: asyncpg.Pool, video_id: int, attempt: int,
