@@ -13,7 +13,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,6 @@ class Target:
     http: aiohttp.ClientSession = None  # type: ignore[assignment]
     logs: Path = None  # type: ignore[assignment]
     recorders: Any = None
-    plays: int = field(default=0)
     cookie_ttl: int = 4  # CDN_COOKIE_TTL_SECONDS of the probed gateway
 
     async def call(self, method: str, path: str, **kw: Any) -> tuple[int, Any, Any]:
@@ -75,7 +74,6 @@ class Target:
 
     async def play(self, student: int = 0) -> dict[str, Any]:
         """A granted session of the student (a new device each time; earlier ones ended)."""
-        self.plays += 1
         status, body, _ = await self.call(
             "POST", f"{V}{self.video}/play/", headers=self.students[student],
             json={"enrollment_id": self.enrollments[student], "device_id": "probe-laptop"})
