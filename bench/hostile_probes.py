@@ -73,7 +73,7 @@ class Target:
             return resp.status, body, resp.headers
 
     async def play(self, student: int = 0) -> dict[str, Any]:
-        """A granted session of the student (a new device each time; earlier ones ended)."""
+        """A granted session of the student (one device: each probe ends its sessions)."""
         status, body, _ = await self.call(
             "POST", f"{V}{self.video}/play/", headers=self.students[student],
             json={"enrollment_id": self.enrollments[student], "device_id": "probe-laptop"})
