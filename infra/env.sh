@@ -1,6 +1,6 @@
 # Sourced by the infra scripts: paths, ports and the application environment of one profile.
 # Usage: PROFILE=run|test; . infra/env.sh
-# `run` and `test` use different ports and state folders so both can be up at once.
+# `run`, `test` and `chaos` use different ports and state folders so all can be up at once.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROFILE=${PROFILE:-run}
@@ -19,7 +19,14 @@ case "$PROFILE" in
         KAFKA_PORT=$((SLOT*10000+9092)); KAFKA_CONTROLLER_PORT=$((SLOT*10000+9093))
         PG_PORT=$((SLOT*10000+5433)); REDIS_PORT=$((SLOT*10000+6380)); S3_PORT=$((SLOT*10000+7070))
         GW_PORT=$((SLOT*10000+8080)) ;;
-  *) echo "unknown PROFILE=$PROFILE (run|test)" >&2; return 2 ;;
+  # The chaos runs (bench/chaos.py, tests/chaos) own a throwaway stack of their own, 100 ports
+  # above the slot's test stack, since they kill and restart its services.
+  chaos) SLOT=${STACK_SLOT:-1}
+        case "$SLOT" in [1-5]) ;; *) echo "STACK_SLOT=$SLOT: use 1-5" >&2; return 2 ;; esac
+        KAFKA_PORT=$((SLOT*10000+9192)); KAFKA_CONTROLLER_PORT=$((SLOT*10000+9193))
+        PG_PORT=$((SLOT*10000+5533)); REDIS_PORT=$((SLOT*10000+6480)); S3_PORT=$((SLOT*10000+7170))
+        GW_PORT=$((SLOT*10000+8180)) ;;
+  *) echo "unknown PROFILE=$PROFILE (run|test|chaos)" >&2; return 2 ;;
 esac
 
 # Secrets of the local stack: generated once per profile into its state folder, never committed.
@@ -34,7 +41,7 @@ S3_ROOT_ACCESS_KEY=lecturecast
 S3_ROOT_SECRET_KEY=$(generated_secret s3-secret)
 
 # Settings given in the environment win; these are the stack's own addresses otherwise.
-if [ "$PROFILE" = test ]; then
+if [ "$PROFILE" != run ]; then
   # Tests always talk to the test stack, whatever the caller's shell exports.
   export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/lecturecast"
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
@@ -58,14 +65,14 @@ fi
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-if [ "$PROFILE" = test ]; then
+if [ "$PROFILE" != run ]; then
   # Tells the suite that the test stack is up (stack tests are skipped without it).
   export LECTURECAST_STACK=test LECTURECAST_TEST_DATABASE_URL=$DATABASE_URL
 fi
 
 # CloudFront signing keys of the local CDN (gateway/local_cdn.py), generated once per profile.
 # `run` keeps keys given in the environment; `test` always uses its own so the suite can sign.
-if { [ "$PROFILE" = test ] || [ -z "${CLOUDFRONT_PRIVATE_KEY_PEM:-}" ]; } && command -v openssl >/dev/null; then
+if { [ "$PROFILE" != run ] || [ -z "${CLOUDFRONT_PRIVATE_KEY_PEM:-}" ]; } && command -v openssl >/dev/null; then
   CF_DIR="$STATE/cloudfront"
   if [ ! -s "$CF_DIR/public.pem" ]; then
     # Built aside and renamed into place: two scripts sourcing this at once keep one pair.

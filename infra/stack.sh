@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts or stops the project's own Kafka, PostgreSQL, Redis and S3 server for one profile.
-#   infra/stack.sh start|stop|status [run|test]
+#   infra/stack.sh start|stop|status [run|test|chaos]
+#   infra/stack.sh stop-service chaos kafka|postgres|redis|s3
 # Every process we start leaves a pid file under .infra/<profile>/pids; stop kills by pid.
-# The test profile starts from empty data every time; the run profile keeps its data.
+# The test and chaos profiles start from empty data every time; the run profile keeps its data.
 set -euo pipefail
 ACTION=${1:?usage: stack.sh start|stop|status [run|test]}
 PROFILE=${2:-${PROFILE:-run}}
@@ -10,6 +11,10 @@ PROFILE=${2:-${PROFILE:-run}}
 PIDS="$STATE/pids"; LOGS="$STATE/logs"
 mkdir -p "$PIDS" "$LOGS"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+
+# Throwaway profiles (test, chaos) start from empty data, unless KEEP_DATA=1 (a chaos run
+# restarting one service of a live stack).
+fresh() { [ "$PROFILE" != run ] && [ -z "${KEEP_DATA:-}" ]; }
 
 alive() { [ -f "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
 
@@ -30,7 +35,7 @@ start_postgres() {
   alive postgres && return
   require_free_port postgres "$PG_PORT"
   local d="$STATE/postgres"
-  [ "$PROFILE" = test ] && rm -rf "$d"
+  fresh && rm -rf "$d"
   if [ ! -f "$d/data/PG_VERSION" ]; then
     mkdir -p "$d"; chown -R postgres:postgres "$d"
     runuser -u postgres -- "$PGBIN/initdb" -D "$d/data" -U postgres -A trust -E UTF8 --no-sync >"$LOGS/postgres-init.log"
@@ -38,7 +43,7 @@ start_postgres() {
   chown -R postgres:postgres "$d"; touch "$LOGS/postgres.log"; chown postgres "$LOGS/postgres.log"
   local fast=""
   # Test data is thrown away: durability costs time and buys nothing there.
-  [ "$PROFILE" = test ] && fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "$PROFILE" != run ] && fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$d/data" -l "$LOGS/postgres.log" -w -t 60 \
     -o "-p $PG_PORT -k $d -c listen_addresses=127.0.0.1 -c max_connections=200 $fast" start >/dev/null
   head -1 "$d/data/postmaster.pid" > "$PIDS/postgres.pid"
@@ -65,7 +70,7 @@ start_kafka() {
   require_free_port kafka "$KAFKA_PORT"
   local d="$STATE/kafka" lib="$CACHE/kafka/lib"
   local l4j="-Dlog4j2.configurationFile=$ROOT/infra/kafka/log4j2.properties"
-  [ "$PROFILE" = test ] && rm -rf "$d"
+  fresh && rm -rf "$d"
   mkdir -p "$d"
   sed -e "s#@DIR@#$d#" -e "s#@PORT@#$KAFKA_PORT#" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#" \
     "$ROOT/infra/kafka/server.properties" > "$d/server.properties"
@@ -89,7 +94,7 @@ start_s3() {
   alive s3 && return
   require_free_port s3 "$S3_PORT"
   local d="$STATE/s3"
-  [ "$PROFILE" = test ] && rm -rf "$d"
+  fresh && rm -rf "$d"
   mkdir -p "$d/data" "$d/meta"
   ROOT_ACCESS_KEY=$S3_ROOT_ACCESS_KEY ROOT_SECRET_KEY=$S3_ROOT_SECRET_KEY \
     "$CACHE/bin/versitygw" --port "127.0.0.1:$S3_PORT" posix --sidecar "$d/meta" "$d/data" \
@@ -127,10 +132,13 @@ case "$ACTION" in
     done
     for n in kafka s3 redis postgres; do stop_one "$n"; done
     log "stack ($PROFILE) stopped" ;;
+  stop-service)
+    # One service of a running stack (a chaos fault); `KEEP_DATA=1 stack.sh start` brings it back.
+    stop_one "${3:?usage: stack.sh stop-service PROFILE NAME}" ;;
   status)
     for f in "$PIDS"/*.pid; do
       [ -e "$f" ] || continue
       n=$(basename "$f" .pid); alive "$n" && echo "$n up (pid $(cat "$f"))" || echo "$n down"
     done ;;
-  *) echo "usage: stack.sh start|stop|status [run|test]" >&2; exit 2 ;;
+  *) echo "usage: stack.sh start|stop|status [run|test|chaos]" >&2; exit 2 ;;
 esac

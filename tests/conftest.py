@@ -139,8 +139,8 @@ class RecorderProcess(ModuleProcess):
     ready_marker = b"recorders ready"
     what = "recorders"
 
-    def __init__(self, log_path: Path) -> None:
-        super().__init__("agents.recorders", log_path)
+    def __init__(self, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
+        super().__init__("agents.recorders", log_path, extra_env)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,58 @@
+"""The short chaos run of ``make test``: each fault during a storm, and what must hold after it.
+
+The long run, with the table of docs/reliability.md, is ``bench/chaos.py``. This one runs the
+same rounds (``bench/chaos_run.py``) shorter, on a throwaway stack of its own (``PROFILE=chaos``),
+so killing Kafka or PostgreSQL does not touch the stack the other tests use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bench.chaos import deploy
+from bench.chaos_faults import FAULTS, Fault
+from bench.chaos_run import Row, Timing, make_source, run_round, table
+from bench.chaos_stack import ChaosStack
+
+pytestmark = pytest.mark.stack
+TIMING = Timing(warm=4.0, hold=3.0, after=6.0)
+POSTGRES_TIMING = Timing(warm=4.0, hold=10.0, after=6.0)
+STUDENTS = 12
+RECOVERY_BOUND = 5.0  # seconds after the heal until no request fails or takes over 2 s
+ROWS: list[Row] = []
+
+
+@pytest.fixture(scope="module")
+def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ChaosStack, bytes]]:
+    """The chaos stack with every process of a deployment, and a short clip to upload."""
+    work = tmp_path_factory.mktemp("chaos")
+    clip = make_source(work / "clip.mp4", 4)
+    stack = ChaosStack.create(work / "run")
+    try:
+        deploy(stack)
+        stack.launch_all()
+        yield stack, clip
+    finally:
+        stack.stop()
+        print("\n" + table(ROWS))
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+async def test_nothing_accepted_is_lost_and_no_limit_breaks(
+        chaos: tuple[ChaosStack, bytes], fault: Fault) -> None:
+    stack, clip = chaos
+    timing = POSTGRES_TIMING if fault.name == "postgres" else TIMING
+    row = await run_round(stack, fault, timing, clip, STUDENTS)
+    ROWS.append(row)
+    detail = f"{table([row])}\nnot 200: {row.failures}"
+    assert row.accepted > 0, detail
+    assert row.stored_once == row.accepted and not row.missing, detail
+    assert row.duplicates == 0, detail
+    assert row.over_limit == 0, detail
+    assert row.lost_sessions == 0, detail
+    assert row.bad == 0, detail
+    assert row.upload.startswith("READY"), detail
+    # The storm goes on after the heal: every part is back well before it ends.
+    assert row.recover_seconds < RECOVERY_BOUND, detail
