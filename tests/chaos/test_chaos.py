@@ -11,9 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.chaos import deploy
 from bench.chaos_faults import FAULTS, Fault
-from bench.chaos_run import Row, Timing, make_source, run_round, table
+from bench.chaos_run import Row, Timing, run_round, table
 from bench.chaos_stack import ChaosStack
 
 pytestmark = pytest.mark.stack
@@ -24,27 +23,17 @@ RECOVERY_BOUND = 5.0  # seconds after the heal until no request fails or takes o
 ROWS: list[Row] = []
 
 
-@pytest.fixture(scope="module")
-def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ChaosStack, bytes]]:
-    """The chaos stack with every process of a deployment, and a short clip to upload."""
-    work = tmp_path_factory.mktemp("chaos")
-    clip = make_source(work / "clip.mp4", 4)
-    stack = ChaosStack.create(work / "run")
-    try:
-        deploy(stack)
-        stack.launch_all()
-        yield stack, clip
-    finally:
-        stack.stop()
-        print("\n" + table(ROWS))
+@pytest.fixture(scope="module", autouse=True)
+def _table() -> Iterator[None]:
+    yield
+    print("\n" + table(ROWS))
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
 async def test_nothing_accepted_is_lost_and_no_limit_breaks(
-        chaos: tuple[ChaosStack, bytes], fault: Fault) -> None:
-    stack, clip = chaos
+        chaos_stack: ChaosStack, clip: bytes, fault: Fault) -> None:
     timing = POSTGRES_TIMING if fault.name == "postgres" else TIMING
-    row = await run_round(stack, fault, timing, clip, STUDENTS)
+    row = await run_round(chaos_stack, fault, timing, clip, STUDENTS)
     ROWS.append(row)
     detail = f"{table([row])}\nnot 200: {row.failures}"
     assert row.accepted > 0, detail
