@@ -149,8 +149,10 @@ async def build_classroom(http: aiohttp.ClientSession, base: str, settings: Sett
 class Storm:
     """Students hammering a set of gateways until stopped; a client fails over on no answer."""
 
-    def __init__(self, settings: Settings, bases: list[str], room: Classroom) -> None:
+    def __init__(self, settings: Settings, bases: list[str], room: Classroom,
+                 round_seconds: float = ROUND_SECONDS) -> None:
         self.settings = settings
+        self.round_seconds = round_seconds
         self.bases = bases
         self.room = room
         self.ledger = Ledger()
@@ -210,7 +212,7 @@ class Storm:
         turn = i
         token: str | None = None
         batch = 0
-        await self._pause(random.random() * ROUND_SECONDS)
+        await self._pause(random.random() * self.round_seconds)
         while not self._stop.is_set():
             turn += 1
             if token is None:
@@ -219,7 +221,7 @@ class Storm:
                 if status == 200:
                     token = data["token"]
                     self.ledger.grants += 1
-                await self._pause(ROUND_SECONDS)
+                await self._pause(self.round_seconds)
                 continue
             status, _ = await self._call("heartbeat", video + "heartbeat/", {"token": token},
                                          headers, turn)
@@ -237,7 +239,7 @@ class Storm:
                 if status == 200:
                     self.ledger.grants += 1
                     token = data["token"]
-            await self._pause(ROUND_SECONDS)
+            await self._pause(self.round_seconds)
 
     async def _send_batch(self, video: str, headers: dict[str, str], token: str,
                           batch_id: str, turn: int) -> bool:

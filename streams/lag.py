@@ -35,3 +35,22 @@ async def backlog(bootstrap: str, group: str, topic: str) -> int:
     finally:
         await consumer.stop()
         await admin.close()
+
+
+async def group_lags(bootstrap: str) -> dict[str, int]:
+    """Every consumer group's uncommitted messages, summed over the partitions it committed."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        lags: dict[str, int] = {}
+        for group, _protocol in await admin.list_consumer_groups():
+            committed = await admin.list_consumer_group_offsets(group)
+            parts = [tp for tp, meta in committed.items() if meta.offset >= 0]
+            ends = await consumer.end_offsets(parts) if parts else {}
+            lags[group] = sum(max(0, ends[tp] - committed[tp].offset) for tp in parts)
+        return lags
+    finally:
+        await consumer.stop()
+        await admin.close()
