@@ -1,6 +1,6 @@
 # Sourced by the infra scripts: paths, ports and the application environment of one profile.
-# Usage: PROFILE=run|test; . infra/env.sh
-# `run`, `test` and `chaos` use different ports and state folders so all can be up at once.
+# Usage: PROFILE=run|test|chaos|cluster [KAFKA_BROKERS=1|3]; . infra/env.sh
+# `run`, `test`, `chaos` and `cluster` use different ports and state folders so all can be up at once.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROFILE=${PROFILE:-run}
@@ -26,8 +26,30 @@ case "$PROFILE" in
         KAFKA_PORT=$((SLOT*10000+9192)); KAFKA_CONTROLLER_PORT=$((SLOT*10000+9193))
         PG_PORT=$((SLOT*10000+5533)); REDIS_PORT=$((SLOT*10000+6480)); S3_PORT=$((SLOT*10000+7170))
         GW_PORT=$((SLOT*10000+8180)) ;;
-  *) echo "unknown PROFILE=$PROFILE (run|test|chaos)" >&2; return 2 ;;
+  # The throwaway three-broker Kafka of tests/stack/test_kafka_cluster.py, 200 ports above the
+  # slot's test stack (slot 1: 19292-19297); stack.sh starts only its Kafka.
+  cluster) SLOT=${STACK_SLOT:-1}
+        case "$SLOT" in [1-5]) ;; *) echo "STACK_SLOT=$SLOT: use 1-5" >&2; return 2 ;; esac
+        KAFKA_PORT=$((SLOT*10000+9292)); KAFKA_CONTROLLER_PORT=$((SLOT*10000+9293))
+        PG_PORT=$((SLOT*10000+5633)); REDIS_PORT=$((SLOT*10000+6580)); S3_PORT=$((SLOT*10000+7270))
+        GW_PORT=$((SLOT*10000+8280)) ;;
+  *) echo "unknown PROFILE=$PROFILE (run|test|chaos|cluster)" >&2; return 2 ;;
 esac
+
+# KAFKA_BROKERS=3 (default 1) makes Kafka a three-node KRaft cluster, each node a broker and a
+# controller: node i listens on KAFKA_PORT + 2(i-1) and its controller on the port above (slot 1:
+# 19092-19097), and the project's topics get 3 replicas, 2 of which must have a write.
+KAFKA_BROKERS=${KAFKA_BROKERS:-1}
+if [ "$PROFILE" = cluster ]; then KAFKA_BROKERS=3; fi
+case "$KAFKA_BROKERS" in
+  1) KAFKA_RF=1; KAFKA_MIN_ISR=1 ;;
+  3) KAFKA_RF=3; KAFKA_MIN_ISR=2 ;;
+  *) echo "KAFKA_BROKERS=$KAFKA_BROKERS: use 1 or 3" >&2; return 2 ;;
+esac
+kafka_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+KAFKA_ADDRESSES=$(for i in $(seq "$KAFKA_BROKERS"); do printf '127.0.0.1:%s,' "$(kafka_port "$i")"; done)
+KAFKA_ADDRESSES=${KAFKA_ADDRESSES%,}
 
 # Secrets of the local stack: generated once per profile into its state folder, never committed.
 generated_secret() {
@@ -45,7 +67,8 @@ if [ "$PROFILE" != run ]; then
   # Tests always talk to the test stack, whatever the caller's shell exports.
   export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/lecturecast"
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$KAFKA_PORT"
+  export KAFKA_BOOTSTRAP_SERVERS="$KAFKA_ADDRESSES"
+  export KAFKA_REPLICATION_FACTOR=$KAFKA_RF KAFKA_MIN_INSYNC_REPLICAS=$KAFKA_MIN_ISR
   export S3_ENDPOINT_URL="http://127.0.0.1:$S3_PORT"
   export S3_ACCESS_KEY=$S3_ROOT_ACCESS_KEY S3_SECRET_KEY=$S3_ROOT_SECRET_KEY
   export KAFKA_PARTITIONS=2 GATEWAY_PORT=$GW_PORT
@@ -54,7 +77,11 @@ if [ "$PROFILE" != run ]; then
 else
   export DATABASE_URL=${DATABASE_URL:-"postgresql://postgres@127.0.0.1:$PG_PORT/lecturecast"}
   export REDIS_URL=${REDIS_URL:-"redis://127.0.0.1:$REDIS_PORT/0"}
-  export KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-"127.0.0.1:$KAFKA_PORT"}
+  export KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-"$KAFKA_ADDRESSES"}
+  if [ "$KAFKA_BROKERS" = 3 ]; then
+    export KAFKA_REPLICATION_FACTOR=${KAFKA_REPLICATION_FACTOR:-3}
+    export KAFKA_MIN_INSYNC_REPLICAS=${KAFKA_MIN_INSYNC_REPLICAS:-2}
+  fi
   export S3_ENDPOINT_URL=${S3_ENDPOINT_URL:-"http://127.0.0.1:$S3_PORT"}
   export S3_ACCESS_KEY=${S3_ACCESS_KEY:-$S3_ROOT_ACCESS_KEY}
   export S3_SECRET_KEY=${S3_SECRET_KEY:-$S3_ROOT_SECRET_KEY}

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Starts or stops the project's own Kafka, PostgreSQL, Redis and S3 server for one profile.
-#   infra/stack.sh start|stop|status [run|test|chaos]
-#   infra/stack.sh stop-service chaos kafka|postgres|redis|s3
+#   [KAFKA_BROKERS=3] infra/stack.sh start|stop|status [run|test|chaos|cluster]
+#   infra/stack.sh stop-service chaos kafka|kafka-2|kafka-3|postgres|redis|s3
 # Every process we start leaves a pid file under .infra/<profile>/pids; stop kills by pid.
 # The test and chaos profiles start from empty data every time; the run profile keeps its data.
+# KAFKA_BROKERS=3: a three-node KRaft cluster instead of one node (infra/env.sh); the cluster
+# profile is that cluster alone (tests/stack/test_kafka_cluster.py).
 set -euo pipefail
 ACTION=${1:?usage: stack.sh start|stop|status [run|test]}
 PROFILE=${2:-${PROFILE:-run}}
@@ -65,29 +67,86 @@ start_redis() {
   log "redis up on 127.0.0.1:$REDIS_PORT"
 }
 
+# Kafka nodes (KAFKA_BROKERS of them, see env.sh) are named kafka, kafka-2, kafka-3: their pid
+# files, logs and data folders under the profile's state folder.
+kafka_node() { if [ "$1" = 1 ]; then echo kafka; else echo "kafka-$1"; fi; }
+
+kafka_properties() {  # node number: that node's server.properties, on stdout
+  local i=$1 cluster=() voters="" j
+  if [ "$KAFKA_BROKERS" = 3 ]; then
+    for j in 1 2 3; do voters="$voters,$j@127.0.0.1:$(kafka_controller_port "$j")"; done
+    # Internal topics like ours: 3 replicas, 2 in sync to take a write.
+    cluster=(-e "1s#.*#\# Three-node KRaft (each node broker + controller), written by infra/stack.sh.#"
+             -e "s#^node.id=.*#node.id=$i#" -e "s#^controller.quorum.voters=.*#controller.quorum.voters=${voters#,}#"
+             -e "s#replication.factor=1\$#replication.factor=3#" -e "s#min.isr=1\$#min.isr=2#")
+  fi
+  sed -e "s#@DIR@#$STATE/$(kafka_node "$i")#" -e "s#@PORT@#$(kafka_port "$i")#" \
+    -e "s#@CPORT@#$(kafka_controller_port "$i")#" "${cluster[@]}" "$ROOT/infra/kafka/server.properties"
+  if [ "$KAFKA_BROKERS" = 3 ]; then
+    # Defaults for topics created without them (Faust's own); never elect a replica that
+    # missed acknowledged writes.
+    printf '%s\n' min.insync.replicas=2 default.replication.factor=3 unclean.leader.election.enable=false
+  fi
+}
+
 start_kafka() {
-  alive kafka && return
-  require_free_port kafka "$KAFKA_PORT"
-  local d="$STATE/kafka" lib="$CACHE/kafka/lib"
+  local lib="$CACHE/kafka/lib" i n d up=0 cid="" made="$STATE/kafka/brokers"
+  local heap=(-Xms256m -Xmx512m) formats=()
   local l4j="-Dlog4j2.configurationFile=$ROOT/infra/kafka/log4j2.properties"
-  fresh && rm -rf "$d"
-  mkdir -p "$d"
-  sed -e "s#@DIR@#$d#" -e "s#@PORT@#$KAFKA_PORT#" -e "s#@CPORT@#$KAFKA_CONTROLLER_PORT#" \
-    "$ROOT/infra/kafka/server.properties" > "$d/server.properties"
-  if [ ! -f "$d/data/meta.properties" ]; then
+  local nodes; nodes=$(seq "$KAFKA_BROKERS")
+  for i in $nodes; do if alive "$(kafka_node "$i")"; then up=$((up + 1)); fi; done
+  if [ "$up" -gt 0 ] || ! fresh; then
+    # A single node's data cannot join a cluster, nor a cluster's node run alone.
+    if [ -f "$STATE/kafka/data/meta.properties" ] && [ "$(cat "$made" 2>/dev/null || echo 1)" != "$KAFKA_BROKERS" ]; then
+      log "kafka: $STATE/kafka holds a $(cat "$made" 2>/dev/null || echo 1)-broker Kafka, KAFKA_BROKERS=$KAFKA_BROKERS:" \
+          "stop it (stack.sh stop $PROFILE) and remove $STATE/kafka* or keep KAFKA_BROKERS"; exit 1
+    fi
+  fi
+  [ "$up" = "$KAFKA_BROKERS" ] && return
+  if [ "$up" = 0 ] && fresh; then for i in $nodes; do rm -rf "${STATE:?}/$(kafka_node "$i")"; done; fi
+  for i in $nodes; do
+    n=$(kafka_node "$i"); d="$STATE/$n"
+    alive "$n" && continue
+    require_free_port "$n" "$(kafka_port "$i")"
+    if [ "$KAFKA_BROKERS" = 3 ]; then require_free_port "$n" "$(kafka_controller_port "$i")"; fi
+    mkdir -p "$d"
+    kafka_properties "$i" > "$d/server.properties"
+  done
+  for i in $nodes; do  # a node that lost its data rejoins its cluster
+    d="$STATE/$(kafka_node "$i")"
+    if [ -f "$d/data/meta.properties" ]; then cid=$(sed -n 's/^cluster.id=//p' "$d/data/meta.properties"); fi
+  done
+  if [ -z "$cid" ]; then
     # The agents' RocksDB tables record changelog offsets: new Kafka data, new tables.
     rm -rf "$AGENTS_DATA_DIR"
-    local cid; cid=$(java -Xmx128m "$l4j" -cp "$lib/*" kafka.tools.StorageTool random-uuid)
-    java -Xmx128m "$l4j" -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
-      >"$LOGS/kafka-format.log" 2>&1
+    cid=$(java -Xmx128m "$l4j" -cp "$lib/*" kafka.tools.StorageTool random-uuid)
+    echo "$KAFKA_BROKERS" > "$made"
   fi
-  : > "$LOGS/kafka.log"
-  java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
-    -XX:TieredStopAtLevel=1 -Djava.awt.headless=true "$l4j" -Dkafka.logs.dir="$LOGS" \
-    -cp "$lib/*" kafka.Kafka "$d/server.properties" >"$LOGS/kafka.log" 2>&1 &
-  echo $! > "$PIDS/kafka.pid"
-  wait_for kafka 90 grep -q 'Kafka Server started' "$LOGS/kafka.log"
-  log "kafka up on 127.0.0.1:$KAFKA_PORT"
+  for i in $nodes; do  # side by side: a JVM start each
+    n=$(kafka_node "$i"); d="$STATE/$n"
+    [ -f "$d/data/meta.properties" ] && continue
+    java -Xmx128m "$l4j" -cp "$lib/*" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+      >"$LOGS/$n-format.log" 2>&1 &
+    formats+=($!)
+  done
+  for i in "${formats[@]}"; do wait "$i"; done
+  # Three JVMs share the machine: smaller heaps, ample for a test or a local run.
+  if [ "$KAFKA_BROKERS" = 3 ]; then heap=(-Xms128m -Xmx320m); fi
+  for i in $nodes; do
+    n=$(kafka_node "$i"); d="$STATE/$n"
+    alive "$n" && continue
+    : > "$LOGS/$n.log"
+    java "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExplicitGCInvokesConcurrent \
+      -XX:TieredStopAtLevel=1 -Djava.awt.headless=true "$l4j" -Dkafka.logs.dir="$LOGS" \
+      -cp "$lib/*" kafka.Kafka "$d/server.properties" >"$LOGS/$n.log" 2>&1 &
+    echo $! > "$PIDS/$n.pid"
+  done
+  # A node of a cluster is ready once a quorum of controllers is: wait for all together.
+  for i in $nodes; do
+    n=$(kafka_node "$i")
+    wait_for "$n" 90 grep -q 'Kafka Server started' "$LOGS/$n.log"
+  done
+  log "kafka up on $KAFKA_ADDRESSES"
 }
 
 start_s3() {
@@ -122,15 +181,19 @@ stop_one() {
 
 case "$ACTION" in
   start)
-    start_postgres; start_redis; start_s3; start_kafka ;;
+    if [ "$PROFILE" = cluster ]; then start_kafka; else start_postgres; start_redis; start_s3; start_kafka; fi ;;
   stop)
     # Our own processes first (gateway, agents, transcoder), then the services they use.
     for f in "$PIDS"/*.pid; do
       [ -e "$f" ] || continue
       n=$(basename "$f" .pid)
-      case "$n" in postgres|redis|kafka|s3) ;; *) stop_one "$n" ;; esac
+      case "$n" in postgres|redis|kafka|kafka-[0-9]|s3) ;; *) stop_one "$n" ;; esac
     done
-    for n in kafka s3 redis postgres; do stop_one "$n"; done
+    # Kafka nodes all at once: one by one, the last would wait for a quorum that is gone.
+    stopping=()
+    for n in kafka kafka-2 kafka-3; do stop_one "$n" & stopping+=($!); done
+    for p in "${stopping[@]}"; do wait "$p"; done
+    for n in s3 redis postgres; do stop_one "$n"; done
     log "stack ($PROFILE) stopped" ;;
   stop-service)
     # One service of a running stack (a chaos fault); `KEEP_DATA=1 stack.sh start` brings it back.
@@ -140,5 +203,5 @@ case "$ACTION" in
       [ -e "$f" ] || continue
       n=$(basename "$f" .pid); alive "$n" && echo "$n up (pid $(cat "$f"))" || echo "$n down"
     done ;;
-  *) echo "usage: stack.sh start|stop|status [run|test|chaos]" >&2; exit 2 ;;
+  *) echo "usage: stack.sh start|stop|status [run|test|chaos|cluster]" >&2; exit 2 ;;
 esac
