@@ -167,6 +167,10 @@ class Settings:
     transcoder_timeout_max_seconds: float = _setting(
         "TRANSCODER_TIMEOUT_MAX_SECONDS", 4 * 3600.0, float,
         doc="Ceiling of the ffmpeg timeout, whatever the source's duration (seconds)")
+    kafka_min_insync_replicas: int = _setting(
+        "KAFKA_MIN_INSYNC_REPLICAS", 1, _positive_int,
+        doc="min.insync.replicas of created topics: replicas that must have a write before "
+            "Kafka acknowledges it (acks=all); 2 with 3 replicas: one broker may be down")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})
@@ -182,6 +186,10 @@ class Settings:
             if not kid or (sep and not secret):
                 raise SettingsError("PLAYBACK_TOKEN_SECRET: keys are 'kid:secret', comma separated")
         _check_hs256_secrets(self)
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            # Kafka would create the topics, then refuse every acks=all write to them.
+            raise SettingsError("KAFKA_MIN_INSYNC_REPLICAS must not exceed "
+                                "KAFKA_REPLICATION_FACTOR")
 
     def playback_keys(self) -> list[tuple[str, bytes]]:
         """Playback token keys as (key id, secret); the first signs, every one verifies.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 
 from config.settings import Settings
+from streams.admin import durability_config
 from streams.topics import TopicSpec
 
 # Faust creates each table's changelog compacted, but with Kafka's default segments (1 GiB or
@@ -57,7 +58,8 @@ def create_faust_app(settings: Settings, app_id: str | None = None,
 def faust_table(app: faust.App, name: str, settings: Settings) -> faust.Table:
     """A bytes-to-bytes table co-partitioned with our topics, its changelog kept compact."""
     return app.Table(name, partitions=settings.kafka_partitions, key_type=bytes,
-                     value_type=bytes, extra_topic_configs=CHANGELOG_TOPIC_CONFIGS)
+                     value_type=bytes,
+                     extra_topic_configs={**CHANGELOG_TOPIC_CONFIGS, **durability_config(settings)})
 
 
 def faust_topic(app: faust.App, spec: TopicSpec, settings: Settings) -> faust.TopicT:

@@ -116,3 +116,25 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     for env, _default, doc in settings_table():
         assert doc, env
         assert f"`{env}`" in readme, f"{env} missing from the README's configuration table"
+
+
+@pytest.mark.parametrize(("replicas", "min_insync", "ok"), [
+    (None, None, True),  # defaults: one replica, one in sync
+    ("3", "2", True),
+    ("3", "3", True),
+    ("1", "2", False),
+    (None, "2", False),
+])
+def test_min_insync_replicas_never_exceed_the_replicas(replicas: str | None,
+                                                       min_insync: str | None, ok: bool) -> None:
+    env = {**BASE}
+    if replicas is not None:
+        env["KAFKA_REPLICATION_FACTOR"] = replicas
+    if min_insync is not None:
+        env["KAFKA_MIN_INSYNC_REPLICAS"] = min_insync
+    if ok:
+        s = load_settings(env)
+        assert s.kafka_min_insync_replicas <= s.kafka_replication_factor
+    else:
+        with pytest.raises(SettingsError, match="KAFKA_MIN_INSYNC_REPLICAS"):
+            load_settings(env)
