@@ -97,9 +97,15 @@ start_kafka() {
   for i in $nodes; do if alive "$(kafka_node "$i")"; then up=$((up + 1)); fi; done
   if [ "$up" -gt 0 ] || ! fresh; then
     # A single node's data cannot join a cluster, nor a cluster's node run alone.
-    if [ -f "$STATE/kafka/data/meta.properties" ] && [ "$(cat "$made" 2>/dev/null || echo 1)" != "$KAFKA_BROKERS" ]; then
-      log "kafka: $STATE/kafka holds a $(cat "$made" 2>/dev/null || echo 1)-broker Kafka, KAFKA_BROKERS=$KAFKA_BROKERS:" \
-          "stop it (stack.sh stop $PROFILE) and remove $STATE/kafka* or keep KAFKA_BROKERS"; exit 1
+    local had; had=$(cat "$made" 2>/dev/null || echo 1)
+    if [ -f "$STATE/kafka/data/meta.properties" ] && [ "$had" != "$KAFKA_BROKERS" ]; then
+      if [ "$up" -gt 0 ]; then
+        log "kafka: a $had-broker Kafka is up, KAFKA_BROKERS=$KAFKA_BROKERS: stack.sh stop $PROFILE first"
+      else
+        log "kafka: $STATE/kafka holds a $had-broker Kafka's data, KAFKA_BROKERS=$KAFKA_BROKERS:" \
+            "remove $STATE/kafka* (that data) or set KAFKA_BROKERS=$had"
+      fi
+      exit 1
     fi
   fi
   [ "$up" = "$KAFKA_BROKERS" ] && return

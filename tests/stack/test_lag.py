@@ -20,7 +20,8 @@ async def test_backlog_counts_what_the_group_has_not_committed(settings: Setting
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
+        await admin.create_topics([NewTopic(topic, num_partitions=2,
+                                              replication_factor=settings.kafka_replication_factor)])
     finally:
         await admin.close()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
