@@ -33,7 +33,10 @@ from streams.publisher import Publisher
 
 async def _postgres(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    pool = await create_pool(settings, acquire_timeout=settings.database_pool_timeout_seconds)
+    # No connection at start (min_size=0): a gateway started while PostgreSQL is away still
+    # serves events/ and heartbeat/, which do not need it; /readyz names what is missing.
+    pool = await create_pool(settings, min_size=0,
+                             acquire_timeout=settings.database_pool_timeout_seconds)
     app[keys.DB] = pool
     yield
     await pool.close()
