@@ -58,7 +58,9 @@ async def _object_store(app: web.Application) -> AsyncIterator[None]:
 
 async def _kafka_publisher(app: web.Application) -> AsyncIterator[None]:
     client_id = f"lecturecast-gateway-{os.getpid()}"
-    publisher = await Publisher.start(app[keys.SETTINGS], client_id=client_id)
+    settings = app[keys.SETTINGS]
+    publisher = await Publisher.start(settings, client_id=client_id,
+                                      timeout=settings.kafka_publish_timeout_seconds)
     app[keys.PUBLISHER] = publisher
     yield
     await publisher.stop()
