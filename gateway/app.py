@@ -51,7 +51,8 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _object_store(app: web.Application) -> AsyncIterator[None]:
-    async with open_object_store(app[keys.SETTINGS]) as store:
+    settings = app[keys.SETTINGS]
+    async with open_object_store(settings, settings.s3_pool_timeout_seconds) as store:
         app[keys.OBJECTS] = store
         yield
 
