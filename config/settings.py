@@ -167,6 +167,23 @@ class Settings:
     transcoder_timeout_max_seconds: float = _setting(
         "TRANSCODER_TIMEOUT_MAX_SECONDS", 4 * 3600.0, float,
         doc="Ceiling of the ffmpeg timeout, whatever the source's duration (seconds)")
+    kafka_publish_timeout_seconds: float = _setting(
+        "KAFKA_PUBLISH_TIMEOUT_SECONDS", 5.0, _positive_float,
+        doc="How long a gateway request waits for Kafka to acknowledge what it publishes before "
+            "answering 503 with Retry-After (a timed-out batch may still arrive; a retry with "
+            "the same batch_id is stored once)")
+    s3_max_pool_connections: int = _setting(
+        "S3_MAX_POOL_CONNECTIONS", 32, _positive_int,
+        doc="Connections of one process's S3 client; a request waits for a free one")
+    s3_pool_timeout_seconds: float = _setting(
+        "S3_POOL_TIMEOUT_SECONDS", 2.0, _positive_float,
+        doc="How long a gateway request waits for a free S3 connection before answering 503")
+    s3_connect_timeout_seconds: float = _setting(
+        "S3_CONNECT_TIMEOUT_SECONDS", 3.0, _positive_float,
+        doc="Timeout of one connection attempt to S3 (up to 3 attempts per call)")
+    s3_read_timeout_seconds: float = _setting(
+        "S3_READ_TIMEOUT_SECONDS", 30.0, _positive_float,
+        doc="Timeout of one read from an S3 connection (no byte for this long: the call fails)")
     kafka_min_insync_replicas: int = _setting(
         "KAFKA_MIN_INSYNC_REPLICAS", 1, _positive_int,
         doc="min.insync.replicas of created topics: replicas that must have a write before "

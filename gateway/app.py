@@ -33,7 +33,10 @@ from streams.publisher import Publisher
 
 async def _postgres(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    pool = await create_pool(settings, acquire_timeout=settings.database_pool_timeout_seconds)
+    # No connection at start (min_size=0): a gateway started while PostgreSQL is away still
+    # serves events/ and heartbeat/, which do not need it; /readyz names what is missing.
+    pool = await create_pool(settings, min_size=0,
+                             acquire_timeout=settings.database_pool_timeout_seconds)
     app[keys.DB] = pool
     yield
     await pool.close()
@@ -48,14 +51,17 @@ async def _redis(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _object_store(app: web.Application) -> AsyncIterator[None]:
-    async with open_object_store(app[keys.SETTINGS]) as store:
+    settings = app[keys.SETTINGS]
+    async with open_object_store(settings, settings.s3_pool_timeout_seconds) as store:
         app[keys.OBJECTS] = store
         yield
 
 
 async def _kafka_publisher(app: web.Application) -> AsyncIterator[None]:
     client_id = f"lecturecast-gateway-{os.getpid()}"
-    publisher = await Publisher.start(app[keys.SETTINGS], client_id=client_id)
+    settings = app[keys.SETTINGS]
+    publisher = await Publisher.start(settings, client_id=client_id,
+                                      timeout=settings.kafka_publish_timeout_seconds)
     app[keys.PUBLISHER] = publisher
     yield
     await publisher.stop()

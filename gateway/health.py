@@ -39,8 +39,16 @@ async def _check(name: str, probe: Callable[[], Awaitable[object]]) -> str:
         return "error"
 
 
+# What the player's hot paths (events, heartbeats) cannot do without. PostgreSQL and S3 away
+# make reads, plays and uploads answer 503, but players keep being served: a gateway stays in
+# its load balancer ("degraded"), since taking every gateway out for a shared database outage
+# would refuse the events Kafka could still hold.
+_ESSENTIAL = frozenset({"kafka", "redis"})
+
+
 async def readyz(request: web.Request) -> web.Response:
-    """200 when Kafka, PostgreSQL, Redis and S3 all answer; 503 naming the failing ones."""
+    """200 ``ok`` when Kafka, PostgreSQL, Redis and S3 all answer; 200 ``degraded`` naming
+    PostgreSQL or S3 when only they fail; 503 ``unavailable`` when Kafka or Redis fail."""
     app = request.app
     probes: dict[str, Callable[[], Awaitable[object]]] = {
         "kafka": app[keys.PUBLISHER].ping,
@@ -51,10 +59,12 @@ async def readyz(request: web.Request) -> web.Response:
     results = await asyncio.gather(*(_check(name, p) for name, p in probes.items()))
     checks = dict(zip(probes, results))
     failing = sorted(name for name, result in checks.items() if result != "ok")
-    if failing:
-        return web.json_response(
-            {"status": "unavailable", "failing": failing, "checks": checks}, status=503)
-    return web.json_response({"status": "ok", "checks": checks})
+    if not failing:
+        return web.json_response({"status": "ok", "checks": checks})
+    if _ESSENTIAL.isdisjoint(failing):
+        return web.json_response({"status": "degraded", "failing": failing, "checks": checks})
+    return web.json_response(
+        {"status": "unavailable", "failing": failing, "checks": checks}, status=503)
 
 
 async def metrics(request: web.Request) -> web.Response:

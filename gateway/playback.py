@@ -7,6 +7,8 @@ the actor maintains, and tells the actor the player is still there.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from dataclasses import asdict
@@ -23,7 +25,7 @@ from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized, error
 from gateway.fields import Key, Token
 from gateway.rate_limits import admit, admit_caller
 from gateway.responses import json_response
-from gateway.session_client import ActorTimeout
+from gateway.session_client import ActorTimeout, SessionClient
 from gateway.tenancy import Caller, anyone
 from gateway.validation import read_body
 from gateway.video_views import public_url
@@ -32,6 +34,9 @@ from policy.rate_limits import RouteClass
 from storage import object_keys
 from storage.access import play_context
 from streams.exceptions import PublishError
+from streams.schemas import SessionCommandV1
+
+log = logging.getLogger(__name__)
 
 
 class PlayIn(msgspec.Struct, kw_only=True):
@@ -109,6 +114,21 @@ def _granted(request: web.Request, claims: playback_tokens.PlaybackClaims, ctx: 
     return response
 
 
+_CANCELS: set[asyncio.Task[None]] = set()  # referenced until done (asyncio keeps weak refs)
+
+
+def _cancel_soon(client: SessionClient, cancel: SessionCommandV1) -> None:
+    async def send() -> None:
+        try:
+            await client.tell(cancel)
+        except PublishError as exc:  # the grant, if it ever comes, ends when the session idles
+            log.warning("play cancel not published: %s", exc)
+
+    task = asyncio.create_task(send())
+    _CANCELS.add(task)
+    task.add_done_callback(_CANCELS.discard)
+
+
 async def play(request: web.Request) -> web.Response:
     """Admit a stream: 200 with a token, or the seed's 403/404/409 codes."""
     who = await anyone(request)
@@ -133,6 +153,10 @@ async def play(request: web.Request) -> web.Response:
                                          user_id=who.principal.sub, request_id=cmd.request_id))
         raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
     except PublishError:
+        # Kafka did not acknowledge in time, but the play may still reach the actor later:
+        # a cancel follows it (same key and producer, so in order), without holding the answer.
+        _cancel_soon(client, client.command("cancel", tenant=who.tenant, tenant_id=who.tenant_id,
+                                            user_id=who.principal.sub, request_id=cmd.request_id))
         raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
     if not reply.granted:
         raise Conflict(reply.reason)
@@ -146,13 +170,15 @@ async def play(request: web.Request) -> web.Response:
 
 async def _claims(request: web.Request, token: str, now: float,
                   check_video: bool = True) -> tuple[Caller, playback_tokens.PlaybackClaims]:
-    who = await anyone(request)
+    principal = request.app[keys.AUTHENTICATOR].authenticate(request.headers.get("Authorization"))
     claims = playback_tokens.verify(token, request.app[keys.PLAYBACK_KEYS], now=now)
     if check_video and claims.video_id != row_id(request):
         raise Unauthorized("video_mismatch")
-    if claims.user_id != who.principal.sub or claims.tenant != who.tenant:
+    if claims.user_id != principal.sub or claims.tenant != principal.tenant:
         raise Unauthorized("user_mismatch")
-    return who, claims
+    # The tenant's id from the signed token, not PostgreSQL: heartbeat/ and end/ keep working
+    # while the database is away, also on a gateway that never saw the tenant before.
+    return Caller(principal, claims.tenant_id), claims
 
 
 def _not_live(status: str) -> Conflict:

@@ -13,6 +13,11 @@ class ObjectStoreError(StorageError):
     """S3 refused or could not be reached; the message names the operation."""
 
 
+class ObjectStoreUnavailable(ObjectStoreError):
+    """S3 could not be reached, timed out, answered 5xx, or its client pool had no free
+    connection in time: a retry later may succeed (the gateway answers 503)."""
+
+
 class NotFoundError(StorageError):
     """No row with this id in the caller's tenant (another tenant's rows are invisible)."""
 

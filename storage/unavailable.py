@@ -1,4 +1,4 @@
-"""Which driver errors mean "a store is down or overloaded" rather than "a bug".
+"""Which errors mean "a store is down or overloaded" rather than "a bug".
 
 The gateway answers these with 503 and ``Retry-After`` (one ``except`` in its error
 middleware), so that a burst or an outage tells clients to come back instead of answering 500.
@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncpg
 import redis.exceptions
+
+from storage.exceptions import ObjectStoreUnavailable
+from streams.exceptions import PublishError
 
 UNAVAILABLE: tuple[type[BaseException], ...] = (
     # Redis: refused, reset, timed out, or no free connection in the pool within its wait
@@ -23,4 +26,9 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,  # 53300
     asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
     asyncpg.AdminShutdownError,  # 57P01
+    # S3 refused, timed out, answered 5xx, or no free connection in the client's pool.
+    ObjectStoreUnavailable,
+    # Kafka did not acknowledge in time (handlers that publish say which service; this is the
+    # net under the rest, e.g. a play's cancel failing while Kafka is away).
+    PublishError,
 )

@@ -33,6 +33,7 @@ class FlakyProxy:
         self.port = 0
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._open: set[asyncio.WriteTransport] = set()
 
     @property
     def url(self) -> str:
@@ -43,6 +44,13 @@ class FlakyProxy:
         """Listen on a free loopback port."""
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
+
+    def cut(self) -> None:
+        """Go down and reset every proxied connection too: what clients see when the server
+        stops (a pool's idle connections die with it, not only the new ones)."""
+        self.down = True
+        for transport in list(self._open):
+            transport.abort()
 
     async def close(self) -> None:
         """Stop listening and cut every proxied connection."""
@@ -65,9 +73,12 @@ class FlakyProxy:
         self._tasks.add(task)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
+            pair = (writer.transport, up_writer.transport)
+            self._open.update(pair)
             try:
                 await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
             finally:
+                self._open.difference_update(pair)
                 up_writer.close()
         except OSError:
             pass
