@@ -37,7 +37,7 @@ pytestmark = pytest.mark.stack
 STACK = ["bash", str(ROOT / "infra" / "stack.sh")]
 PIDS = ROOT / ".infra" / "cluster" / "pids"
 TOPIC = topics.PLAYBACK_EVENTS
-MAX_PAUSE_SECONDS = 20.0  # the dead broker is fenced after broker.session.timeout.ms (9 s)
+MAX_PAUSE_SECONDS = 25.0  # fenced after broker.session.timeout.ms (9 s); measured 7.5-12.4 s
 SENT_AFTER_THE_KILL = 300
 TOPIC_CONFIG = 1  # DescribeConfigs' config_source of a value set on the topic itself
 
@@ -124,8 +124,10 @@ def key_of(n: int) -> bytes:
 
 
 async def publish(settings: Settings, traffic: Traffic, stop: asyncio.Event) -> None:
-    """The gateway's publisher (acks=all, idempotent), one keyed message at a time."""
-    publisher = await Publisher.start(settings, client_id="cluster-test")
+    """The gateway's publisher (acks=all, idempotent, its publish timeout: a failure is a 503),
+    one keyed message at a time."""
+    publisher = await Publisher.start(settings, client_id="cluster-test",
+                                      timeout=settings.kafka_publish_timeout_seconds)
     try:
         n = 0
         while not stop.is_set():
@@ -133,7 +135,7 @@ async def publish(settings: Settings, traffic: Traffic, stop: asyncio.Event) -> 
             try:
                 await publisher.publish(TOPIC, [(key_of(n), {"n": n})])
             except PublishError:
-                traffic.failed.append(n)  # not acknowledged: may be stored, at most once
+                traffic.failed.append(n)  # not acknowledged (a 503): stored at most once
                 continue
             traffic.acked.append(n)
             traffic.ack_times.append(time.monotonic())
@@ -210,7 +212,7 @@ async def test_a_broker_killed_mid_stream_loses_and_doubles_nothing(cluster: Set
         os.kill(pid, 0)  # the broker really is gone
     pause = traffic.longest_pause(killed_at)
     print(f"broker {victim} killed: longest pause between acks {pause:.1f} s, "
-          f"{len(traffic.acked)} acked, {len(traffic.failed)} failed")
+          f"{len(traffic.acked)} acked, {len(traffic.failed)} timed out (503 at the gateway)")
     assert pause < MAX_PAUSE_SECONDS
     stored = Counter(n for _key, n in traffic.messages())
     assert [n for n, times in stored.items() if times > 1] == []  # none stored twice
