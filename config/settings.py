@@ -167,6 +167,11 @@ class Settings:
     transcoder_timeout_max_seconds: float = _setting(
         "TRANSCODER_TIMEOUT_MAX_SECONDS", 4 * 3600.0, float,
         doc="Ceiling of the ffmpeg timeout, whatever the source's duration (seconds)")
+    reply_topic_idle_seconds: int = _setting(
+        "REPLY_TOPIC_IDLE_SECONDS", 24 * 3600, _positive_int,
+        doc="A gateway's reply topic with no sign of life (the gateway marks it every minute) "
+            "for this long is deleted by the gateways' janitor; also the topics' retention "
+            "(their size is bounded to about 9 MiB)")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})
