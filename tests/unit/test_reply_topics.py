@@ -7,7 +7,11 @@ import math
 import pytest
 
 from policy.reply_topics import (
-    Action, ReplyTopicView, judge, marker_every, sweep_every,
+    Action,
+    ReplyTopicView,
+    judge,
+    marker_every,
+    sweep_every,
 )
 
 PREFIX = "lecturecast.session-replies."
