@@ -145,3 +145,20 @@ async def test_the_actor_drops_a_reply_to_a_deleted_topic_and_answers_the_next_c
     finally:
         await live.stop()
         await delete(settings, live.reply_topic.name)
+
+
+async def test_a_running_gateway_whose_topic_was_deleted_recreates_it_and_works(
+        settings: Settings, publisher: Publisher, agents_worker: AgentsWorker) -> None:
+    fast = replace(settings, reply_topic_idle_seconds=IDLE)  # marks every second
+    client = SessionClient(fast, publisher, f"cutoff-{uuid.uuid4().hex[:8]}")
+    await client.start()
+    try:
+        await delete(fast, client.reply_topic.name)
+        await asyncio.sleep(2.5)
+        assert await existing(fast, [client.reply_topic.name])
+        reply = await client.ask(client.command("end", tenant="t", tenant_id=0, user_id="u",
+                                                session_id="back"), 30)
+        assert reply.session_id == "back"
+    finally:
+        await client.stop()
+        await delete(fast, client.reply_topic.name)
