@@ -18,6 +18,7 @@ from typing import Any
 import faust
 
 from agents.dead_letters import AgentDeadLetters, until_done
+from agents.replies import ReplySender
 from agents.session_commands import Decision, decide, decode_state, encode_state
 from config.settings import Settings
 from storage.cache import create_redis
@@ -50,18 +51,14 @@ def register(app: faust.App, settings: Settings) -> Any:
     # command stream's, so the table is co-partitioned with it.
     table = faust_table(app, TABLE_NAME, settings)
     dead = AgentDeadLetters(app, settings)
-    reply_topics: dict[str, faust.TopicT] = {}
-
-    def reply_topic(name: str) -> faust.TopicT:
-        if name not in reply_topics:
-            reply_topics[name] = app.topic(name, key_type=bytes, value_type=bytes,
-                                           key_serializer="raw", value_serializer="raw")
-        return reply_topics[name]
 
     @app.agent(commands, name="sessions", concurrency=1)
     async def sessions(stream: faust.StreamT[bytes]) -> None:
         redis = create_redis(settings)
         live = LiveSessions(redis)
+        # Not Faust's producer: a reply to a deleted topic would hold its commits (replies.py).
+        replies = ReplySender(settings)
+        await until_done("reply producer", replies.start)
         try:
             async for event in stream.events():
                 cmd = await dead.decode(event, SessionCommandV1)
@@ -82,10 +79,11 @@ def register(app: faust.App, settings: Settings) -> Any:
                     await until_done("lifecycle", partial(
                         lifecycle.send, key=key, value=codecs.encode(change)))
                 if decision.reply is not None and cmd.reply_to:
-                    await until_done("reply", partial(
-                        reply_topic(cmd.reply_to).send, key=cmd.command_id.encode(),
-                        value=codecs.encode(decision.reply)))
+                    # Retries until delivered, unless the gateway's topic is gone.
+                    await replies.send(cmd.reply_to, cmd.command_id.encode(),
+                                       codecs.encode(decision.reply))
         finally:
+            await replies.stop()
             await redis.aclose()
 
     @app.timer(SWEEP_EVERY_SECONDS)

@@ -188,6 +188,11 @@ class Settings:
         "KAFKA_MIN_INSYNC_REPLICAS", 1, _positive_int,
         doc="min.insync.replicas of created topics: replicas that must have a write before "
             "Kafka acknowledges it (acks=all); 2 with 3 replicas: one broker may be down")
+    reply_topic_idle_seconds: int = _setting(
+        "REPLY_TOPIC_IDLE_SECONDS", 24 * 3600, _positive_int,
+        doc="A gateway's reply topic with no sign of life (the gateway marks it every minute) "
+            "for this long is deleted by the gateways' janitor; also the topics' retention "
+            "(their size is bounded to about 9 MiB)")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})

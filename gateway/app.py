@@ -22,6 +22,7 @@ from gateway.auth import Authenticator
 from gateway.cdn import signer_from_settings
 from gateway.metrics import Metrics
 from gateway.middleware import request_context_middleware
+from gateway.reply_janitor import reply_janitor
 from gateway.session_client import SessionClient
 from storage.cache import create_redis
 from storage.db import create_pool
@@ -94,6 +95,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_postgres, _redis, _object_store, _kafka_publisher,
                             _session_client, background.outbox_relay, background.object_deletions])
     app.cleanup_ctx.append(rate_limits.setup)
+    app.cleanup_ctx.append(reply_janitor)
     health.setup_routes(app)
     api = Api("lecturecast", "1.0.0")
     events.register(api)

@@ -28,6 +28,7 @@ class TopicSpec:
     compacted: bool = False
     description: str = ""
     partitions: int | None = None  # None: KAFKA_PARTITIONS
+    extra_config: tuple[tuple[str, str], ...] = ()  # further topic-level configuration
 
     def partition_count(self, default: int) -> int:
         """This topic's partitions given the configured default."""
@@ -40,6 +41,7 @@ class TopicSpec:
             out["retention.ms"] = str(self.retention_ms)
         if self.compacted:
             out["cleanup.policy"] = "compact"
+        out.update(self.extra_config)
         return out
 
 
@@ -134,18 +136,37 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     VIOLATIONS, PROGRESS, TRANSCODE_RESULTS, DEAD_LETTERS,
 )
 
-REPLY_RETENTION_MS = 3600 * 1000
+REPLY_TOPIC_PREFIX = "lecturecast.session-replies."
+# Records of a reply topic that are not replies: a gateway's sign of life, and the janitor's
+# probe dating a topic that had none (policy/reply_topics.py). Replies are keyed by UUIDs.
+REPLY_MARKER_KEY = b"lecturecast:alive"
+REPLY_PROBE_KEY = b"lecturecast:janitor-probe"
+# Bytes, not time, bound a reply topic's data: its retention.ms is the idle threshold, so
+# that a gone gateway's last marker says for a day when it went.
+REPLY_RETENTION_BYTES = 8 * 1024 * 1024
+REPLY_SEGMENT_BYTES = 1024 * 1024
+REPLY_IDLE_SECONDS = 24 * 3600
 
 
-def reply_topic(gateway_id: str) -> TopicSpec:
-    """The reply topic of one gateway process (created at its start, one partition)."""
+def reply_topic(gateway_id: str, idle_seconds: int = REPLY_IDLE_SECONDS) -> TopicSpec:
+    """The reply topic of one gateway (created at its start, one partition).
+
+    Kept ``idle_seconds`` (``REPLY_TOPIC_IDLE_SECONDS``) and at most about
+    ``REPLY_RETENTION_BYTES`` plus a segment; stamped with the broker's clock, which the
+    janitor reads as the gateway's last sign of life.
+    """
     return TopicSpec(
-        name=f"lecturecast.session-replies.{gateway_id}",
+        name=f"{REPLY_TOPIC_PREFIX}{gateway_id}",
         key="{command_id}",
         schema=schemas.SessionReplyV1,
-        retention_ms=REPLY_RETENTION_MS,
+        retention_ms=idle_seconds * 1000,
         description="The session actor's answers to one gateway process.",
         partitions=1,
+        extra_config=(
+            ("retention.bytes", str(REPLY_RETENTION_BYTES)),
+            ("segment.bytes", str(REPLY_SEGMENT_BYTES)),
+            ("message.timestamp.type", "LogAppendTime"),
+        ),
     )
 
 
