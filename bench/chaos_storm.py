@@ -36,7 +36,9 @@ ROUND_SECONDS = 0.25
 TIMEOUT = aiohttp.ClientTimeout(total=15)
 NO_CONNECTION = 0  # the "status" of a request no gateway took (refused, reset)
 TIMED_OUT = -1  # the "status" of a request left unanswered for TIMEOUT
-SLOW_SECONDS = 2.0  # an answer slower than this counts as a failure for the recovery time
+SLOW_SECONDS = 2.0
+SESSION_KINDS = ("heartbeat", "refresh", "events")  # requests made within a live session
+REFRESH_BEFORE_SECONDS = 60.0  # a student refreshes its playback token this long before expiry  # an answer slower than this counts as a failure for the recovery time
 
 
 def bearer(settings: Settings, tenant: str, role: str, sub: str) -> dict[str, str]:
@@ -84,18 +86,17 @@ class Ledger:
                 and not (a.status == 503 and a.retry_after)]
 
     def lost_sessions(self) -> int:
-        """Heartbeats and event batches told their session is not live. In this storm a
+        """Heartbeats, refreshes and event batches told their session is not live. In this storm a
         session only ends when the student's own next play replaces it, which the student
         makes only after such an answer: any is a live session lost."""
-        return sum(1 for a in self.answers
-                   if a.kind in ("heartbeat", "events") and a.status == 409)
+        return sum(1 for a in self.answers if a.kind in SESSION_KINDS and a.status == 409)
 
     def last_failure(self, since: float) -> float | None:
         """When the last request after ``since`` failed (503, no answer, a lost session) or
         took longer than SLOW_SECONDS, if one did."""
         failed = [a.at for a in self.answers if a.at >= since and (
             a.status in (NO_CONNECTION, TIMED_OUT, 503) or a.seconds > SLOW_SECONDS
-            or a.kind in ("heartbeat", "events") and a.status == 409)]
+            or a.kind in SESSION_KINDS and a.status == 409)]
         return max(failed) if failed else None
 
     def failures_by_kind(self) -> dict[str, int]:
@@ -211,6 +212,7 @@ class Storm:
         video = f"{V}{self.room.video}/"
         turn = i
         token: str | None = None
+        expires_at = 0.0
         batch = 0
         await self._pause(random.random() * self.round_seconds)
         while not self._stop.is_set():
@@ -219,10 +221,19 @@ class Storm:
                 status, data = await self._call("play", video + "play/", {
                     "enrollment_id": enrollment, "device_id": f"d{i}"}, headers, turn)
                 if status == 200:
-                    token = data["token"]
+                    token, expires_at = data["token"], data["expires_at"]
                     self.ledger.grants += 1
                 await self._pause(self.round_seconds)
                 continue
+            if time.time() > expires_at - REFRESH_BEFORE_SECONDS:
+                # As the player does: a new token for the same session before this one expires.
+                status, data = await self._call("refresh", video + "refresh/", {"token": token},
+                                                headers, turn)
+                if status == 200:
+                    token, expires_at = data["token"], data["expires_at"]
+                elif status in (401, 409):
+                    token = None
+                    continue
             status, _ = await self._call("heartbeat", video + "heartbeat/", {"token": token},
                                          headers, turn)
             if status == 409:
@@ -238,7 +249,7 @@ class Storm:
                     "enrollment_id": enrollment, "device_id": f"x{i}"}, headers, turn + 1)
                 if status == 200:
                     self.ledger.grants += 1
-                    token = data["token"]
+                    token, expires_at = data["token"], data["expires_at"]
             await self._pause(self.round_seconds)
 
     async def _send_batch(self, video: str, headers: dict[str, str], token: str,
