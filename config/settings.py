@@ -167,6 +167,11 @@ class Settings:
     transcoder_timeout_max_seconds: float = _setting(
         "TRANSCODER_TIMEOUT_MAX_SECONDS", 4 * 3600.0, float,
         doc="Ceiling of the ffmpeg timeout, whatever the source's duration (seconds)")
+    session_restore_timeout_seconds: float = _setting(
+        "SESSION_RESTORE_TIMEOUT_SECONDS", 2.0, _positive_float,
+        doc="When Redis has no entry for a session (restarted empty), how long heartbeat/, "
+            "events/, refresh/ and hls-key/ wait for the session actor to answer from its "
+            "table before answering 503 with Retry-After")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})
