@@ -1,8 +1,11 @@
 """From a session command to a decision, a reply and lifecycle events (pure).
 
 The session agent decodes a command and the user's state, calls :func:`decide`, then writes
-what it returns. The command's ``issued_at`` is the clock, so replaying the same commands after
-a crash reproduces the same decisions.
+what it returns. A ``restore`` asks whether a session lives and writes the user's live sessions
+back into the Redis read model: the gateway sends one when Redis has no entry for a session
+(restarted empty, flushed, evicted), the sweep timer when Redis lost everything. The command's
+``issued_at`` is the clock, so replaying the same commands after a crash reproduces the same
+decisions.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class Decision:
     outcome: L.Outcome
     reply: SessionReplyV1 | None
     lifecycle: tuple[SessionLifecycleV1, ...]
+    # Live sessions to write back into the Redis read model (it may have lost them).
+    restored: tuple[L.LiveSession, ...] = ()
 
 
 def encode_state(state: L.UserState) -> bytes:
@@ -68,7 +73,9 @@ def _apply(cmd: SessionCommandV1, state: L.UserState, lim: L.Limits) -> L.Outcom
     if cmd.kind == "play":
         return L.play(state, L.Play(cmd.request_id, cmd.session_id, cmd.video_id,
                                     cmd.enrollment_id, cmd.device_id), lim, now)
-    if cmd.kind in ("heartbeat", "refresh"):
+    if cmd.kind in ("heartbeat", "refresh", "restore"):
+        # A restore names the session a player is using (touched like a heartbeat), or none
+        # (the sweep's rebuild): then nothing is touched and only idle sessions expire.
         return L.heartbeat(state, cmd.session_id, lim, now)
     if cmd.kind == "end":
         return L.end(state, cmd.session_id, lim, now)
@@ -106,4 +113,18 @@ def decide(cmd: SessionCommandV1, state: L.UserState) -> Decision:
                                session_id=cmd.session_id)
     elif cmd.kind in ("end", "revoke", "cancel", "forget_device"):
         reply = SessionReplyV1(cmd.command_id, True, session_id=cmd.session_id)
-    return Decision(outcome, reply, tuple(events))
+    elif cmd.kind == "restore":
+        live = any(s.session_id == cmd.session_id for s in outcome.state.sessions)
+        reply = SessionReplyV1(cmd.command_id, live, reason="" if live else "session_not_active",
+                               session_id=cmd.session_id)
+    return Decision(outcome, reply, tuple(events), _restored(cmd, outcome.state))
+
+
+def _restored(cmd: SessionCommandV1, state: L.UserState) -> tuple[L.LiveSession, ...]:
+    """What to write back: the named session of a refresh or restore if it lives, or every
+    live session of the user for a restore that names none."""
+    if cmd.kind == "restore" and not cmd.session_id:
+        return state.sessions
+    if cmd.kind in ("refresh", "restore"):
+        return tuple(s for s in state.sessions if s.session_id == cmd.session_id)
+    return ()

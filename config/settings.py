@@ -193,6 +193,11 @@ class Settings:
         doc="A gateway's reply topic with no sign of life (the gateway marks it every minute) "
             "for this long is deleted by the gateways' janitor; also the topics' retention "
             "(their size is bounded to about 9 MiB)")
+    session_restore_timeout_seconds: float = _setting(
+        "SESSION_RESTORE_TIMEOUT_SECONDS", 2.0, _positive_float,
+        doc="When Redis has no entry for a session (restarted empty), how long heartbeat/, "
+            "events/, refresh/ and hls-key/ wait for the session actor to answer from its "
+            "table before answering 503 with Retry-After")
     # Filled from the TENANT_DEFAULT_<KEY> variables by load_settings (see config.tenant_settings).
     tenant_defaults: TenantSettings = field(default_factory=TenantSettings,
                                             metadata={"env": None})

@@ -16,7 +16,7 @@ import msgspec
 import orjson
 from aiohttp import web
 
-from gateway import fields, keys, playback_tokens
+from gateway import fields, keys, playback_tokens, session_recall
 from gateway.api import Api
 from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized
 from gateway.rate_limits import admit
@@ -191,7 +191,7 @@ async def post_events(request: web.Request) -> web.Response:
     # Events, not batches: the cost downstream (Kafka, the judge, PostgreSQL) is per event.
     await admit(request, RouteClass.EVENTS, tenant=claims.tenant, tenant_id=claims.tenant_id,
                 user=claims.user_id, now=now, cost=len(events))
-    if not await app[keys.LIVE].is_live(claims.session_id, claims.user_id, now):
+    if not await session_recall.is_live(app, claims, now):
         raise Conflict("session_not_active")
     key = topics.user_key(claims.tenant, claims.user_id)
     try:

@@ -16,7 +16,7 @@ import time
 from aiohttp import web
 
 from config.exceptions import SettingsError
-from gateway import keys, playback_tokens
+from gateway import keys, playback_tokens, session_recall
 from gateway.api import Api
 from gateway.crud import row_id
 from gateway.exceptions import Forbidden, NotFound, Unauthorized
@@ -44,7 +44,7 @@ async def hls_key(request: web.Request) -> web.Response:
         principal = app[keys.AUTHENTICATOR].authenticate(header)
         if principal.sub != claims.user_id or principal.tenant != claims.tenant:
             raise Unauthorized("user_mismatch")
-    if not await app[keys.LIVE].is_live(claims.session_id, claims.user_id, now):
+    if not await session_recall.is_live(app, claims, now):
         raise Forbidden("session_not_active")
     try:
         key = await HlsKeys(app[keys.DB], settings.hls_key_encryption_key()).load(

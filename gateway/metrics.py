@@ -34,6 +34,11 @@ class Metrics:
             "lecturecast_requests_shed_total",
             "Requests answered 503 at once because GATEWAY_MAX_IN_FLIGHT were in flight",
             ["route"], registry=self.registry)
+        self.read_model_misses = Counter(
+            "lecturecast_session_read_model_misses_total",
+            "Requests whose session had no Redis entry, by the session actor's answer "
+            "(live: written back; unknown: 409/403; unavailable: 503)",
+            ["outcome"], registry=self.registry)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -2,7 +2,8 @@
 
 ``play`` checks access and policy here, then asks the user's session actor (over Kafka) to
 admit the stream under the tenant's limits. ``heartbeat`` answers from the Redis read model
-the actor maintains, and tells the actor the player is still there.
+the actor maintains, and tells the actor the player is still there; when Redis has no entry
+(restarted empty), it asks the actor instead (:mod:`gateway.session_recall`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gateway.fields import Key, Token
 from gateway.rate_limits import admit, admit_caller
 from gateway.responses import json_response
 from gateway.session_client import ActorTimeout, SessionClient
+from gateway.session_recall import recall
 from gateway.tenancy import Caller, anyone
 from gateway.validation import read_body
 from gateway.video_views import public_url
@@ -194,14 +196,21 @@ async def heartbeat(request: web.Request) -> web.Response:
     await admit(request, RouteClass.HEARTBEAT, tenant=who.tenant, tenant_id=who.tenant_id,
                 user=claims.user_id, now=now)
     status = await request.app[keys.LIVE].touch(claims.session_id, claims.user_id, now)
-    if status != "ACTIVE":
+    if status == "MISSING":
+        # Redis lost the entry: the actor decides, touches the session and writes it back.
+        if not await recall(request.app, tenant=who.tenant, tenant_id=who.tenant_id,
+                            user_id=claims.user_id, session_id=claims.session_id):
+            raise _not_live(status)
+    elif status != "ACTIVE":
         raise _not_live(status)
-    client = request.app[keys.SESSIONS]
-    try:
-        await client.tell(client.command("heartbeat", tenant=who.tenant, tenant_id=who.tenant_id,
-                                         user_id=claims.user_id, session_id=claims.session_id))
-    except PublishError:
-        raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
+    else:
+        client = request.app[keys.SESSIONS]
+        try:
+            await client.tell(client.command(
+                "heartbeat", tenant=who.tenant, tenant_id=who.tenant_id,
+                user_id=claims.user_id, session_id=claims.session_id))
+        except PublishError:
+            raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
     cdn_expires_at = cdn.cookie_expiry(request, now,
                                        playback_tokens.lifetime_seconds(body.token))
     response = json_response(msgspec.to_builtins(HeartbeatOut("ok", cdn_expires_at)))
@@ -219,8 +228,9 @@ async def refresh(request: web.Request) -> web.Response:
     await admit(request, RouteClass.REFRESH, tenant=who.tenant, tenant_id=who.tenant_id,
                 user=claims.user_id, now=now)
     view = await request.app[keys.LIVE].view(claims.session_id)
-    if view is None or view.status != "ACTIVE":
-        raise _not_live(view.status if view else "MISSING")
+    # No entry (Redis lost it): the actor's answer below decides, and writes it back.
+    if view is not None and view.status != "ACTIVE":
+        raise _not_live(view.status)
     ctx, tenant = await _context(request, who, claims.video_id, claims.enrollment_id)
     client = request.app[keys.SESSIONS]
     try:

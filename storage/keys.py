@@ -31,3 +31,9 @@ def rate_user(tenant: str, route: str, user: str) -> str:
 def rate_tenant(tenant: str, route: str) -> str:
     """String: a tenant's GCRA arrival time for one route class."""
     return f"{PREFIX}:rl:{{{tenant}}}:{route}:t"
+
+
+def read_model_mark(worker: str) -> str:
+    """String: present while Redis still holds what one session-agents worker mirrored into
+    it; gone after a restart without data or a flush, which the worker's sweep then repairs."""
+    return f"{PREFIX}:ps-mark:{worker}"

@@ -135,7 +135,7 @@ class TranscodeRequestV1:
 class SessionCommandV1:
     """A command for one user's session actor (topic ``lecturecast.session-commands.v1``).
 
-    ``kind`` is play, heartbeat, refresh, end, cancel, revoke, forget_device or sweep. A
+    ``kind`` is play, heartbeat, refresh, end, cancel, revoke, forget_device, sweep or restore. A
     command with ``reply_to`` is answered on that topic, keyed by ``command_id``.
     """
 

@@ -139,8 +139,10 @@ async def test_more_than_100_events_are_refused_naming_the_limit(client: TestCli
 
 @pytest.mark.parametrize("state", ["never-played", "ended", "other-user"])
 async def test_events_of_a_session_that_is_not_live_are_409(client: TestClient,
-                                                             settings: Settings,
-                                                             state: str) -> None:
+                                                             settings: Settings, state: str,
+                                                             agents_worker: object) -> None:
+    # No Redis entry for the user (never played, another user's): the gateway asks the
+    # user's session actor, which does not know the session either.
     session = f"s-{state}-{time.time_ns()}"
     if state == "ended":
         await open_session(settings, session)

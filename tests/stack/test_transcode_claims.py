@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as redis
 
 from config.settings import Settings
-from storage.transcode_claims import TranscodeClaims, done_key
+from storage.transcode_claims import LeaseLost, TranscodeClaims, done_key, lease_key
 from tests.stack.flaky_proxy import FlakyProxy
 
 pytestmark = pytest.mark.stack
@@ -38,3 +38,29 @@ async def test_a_done_marker_waits_out_a_redis_blip_instead_of_failing_the_job(
         await flaky.aclose()
         await direct.aclose()
         await proxy.close()
+
+
+@pytest.mark.parametrize("taken_meanwhile", [False, True])
+async def test_a_lease_redis_lost_is_taken_back_unless_another_worker_has_it(
+        settings: Settings, taken_meanwhile: bool) -> None:
+    direct = redis.Redis.from_url(settings.redis_url)
+    video = int(uuid.uuid4().int % 10**9)
+    key = lease_key("t-lease", video)
+    try:
+        async with TranscodeClaims(direct, lease_seconds=3.0).hold("t-lease", video) as lease:
+            token = await direct.get(key)
+            await direct.delete(key)  # what a Redis restarted empty does to it
+            if taken_meanwhile:
+                await direct.set(key, b"another-worker", px=3000)
+            await asyncio.sleep(2.5)  # two renewals (every second)
+            if taken_meanwhile:
+                with pytest.raises(LeaseLost):
+                    lease.check()
+                assert await direct.get(key) == b"another-worker"
+            else:
+                lease.check()  # the transcode goes on
+                assert await direct.get(key) == token
+                assert 0 < await direct.pttl(key) <= 3000
+    finally:
+        await direct.delete(key)
+        await direct.aclose()
