@@ -1,12 +1,13 @@
 """Soak: the storm's mix at about half of capacity for a long time; nothing may creep upwards.
 
     .venv/bin/python bench/soak.py [--minutes 30] [--students 40] [--interval 10]
-        [--capacity-seconds 20] [--csv FILE]
+        [--capacity-seconds 20] [--rate R] [--csv FILE]
 
 Starts the chaos stack (``bench/chaos_stack.py``: its own services, two gateways, two
 session-agents workers, the recorders, dispatch, a transcoder). First it measures capacity:
 the storm with no pause between a student's requests for ``--capacity-seconds``, answers per
-second. Then it paces the storm to half of that and samples every ``--interval`` seconds: the
+second (``--rate`` skips this and soaks at the rate given). Then it paces the storm to half of
+that and samples every ``--interval`` seconds: the
 RSS and open file descriptors of every process (PostgreSQL: the postmaster and its backends),
 every consumer group's lag, and Redis's memory. It prints a table: first and last value and the
 least-squares slope per hour of each series over the second half of the run (the first half
@@ -125,7 +126,8 @@ async def sample(stack: ChaosStack, started: float) -> dict[str, float]:
 
 async def soak(stack: ChaosStack, args: argparse.Namespace) -> list[dict[str, float]]:
     """Measure capacity, then run the paced storm and sample it."""
-    full = await capacity(stack, args.students, args.capacity_seconds)
+    full = (2 * args.rate if args.rate
+            else await capacity(stack, args.students, args.capacity_seconds))
     # A student sends about two requests per round: pace the rounds to half of capacity.
     per_student = full / 2 / args.students
     round_seconds = max(0.0, 2 / per_student)
@@ -178,6 +180,8 @@ async def main() -> None:
     parser.add_argument("--students", type=int, default=40)
     parser.add_argument("--interval", type=float, default=10)
     parser.add_argument("--capacity-seconds", type=float, default=20)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="answers/s to soak at (default: half of the measured capacity)")
     parser.add_argument("--csv", type=Path)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
