@@ -115,6 +115,8 @@ async def test_an_admin_uploads_a_video_and_sees_it_become_ready(
     await expect(row.get_by_text("Ready", exact=True)).to_be_visible()
     assert await bar.get_attribute("value") == "100"
     await expect(row.get_by_text("0:04")).to_be_visible()  # the duration the transcoder found
+    # The note under the form follows the video (it said "Transcoding starts shortly." on).
+    await expect(form.get_by_role("status")).to_have_text('"Week 1 lecture" is ready.')
 
     videos = await admin.call("GET", f"{V}?session={admin.room.session['id']}")
     [video] = videos["results"]

@@ -60,6 +60,8 @@ export class Stage {
     const queue = new EventQueue({
       api: this.api, videoId: item.video, token: () => session.token,
       sessionId: session.sessionId, onRejected: (error) => this.eventsRefused(error),
+      sampleNow: () => (video.paused || video.seeking ? null
+        : ["position", { position: video.currentTime, rate: video.playbackRate }]),
     });
     const guard = new PolicyGuard(video, session.policy,
       (type, payload) => queue.push(type, payload));
