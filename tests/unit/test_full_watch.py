@@ -110,7 +110,7 @@ def test_the_seed_front_ends_play_start_and_ended_count(seconds: float,
 @pytest.mark.parametrize("rounded", [15.6, 16.4])
 def test_a_duration_kept_in_whole_seconds_is_watched_fully(rounded: float) -> None:
     # The row says 16 s; the video is 15.6 s (or 16.4): all of it is 100 %.
-    state, last = watch(events("this player", rounded), 16.0)
+    _state, last = watch(events("this player", rounded), 16.0)
     assert last.progress == 1.0 and last.completed
 
 

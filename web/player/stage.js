@@ -120,6 +120,7 @@ export class Stage {
     ui.section.dataset.session = session.sessionId;
     ui.elsewhere.hidden = source.kind !== "youtube";
     if (source.kind === "youtube") {
+      this.status(""); // the note below says what to do: "Starting..." is over
       ui.elsewhereLink.href = session.playUrl;
       ui.screen.hidden = true;
       this.watermark.hide();
