@@ -1,4 +1,7 @@
-"""How much of a video a student really watched: covered intervals from POSITION samples, pure.
+"""How much of a video a student really watched: covered intervals from position samples, pure.
+
+A sample is a POSITION, or a play_start, pause or ended with its position
+(:data:`policy.player_events.SAMPLE_TYPES`).
 
 The seed trusted the player's ``last_position`` as progress, so dragging the slider to the
 end completed a video. Here only continuous playback between two samples counts, and only as
@@ -48,6 +51,10 @@ MILESTONES = (25, 50, 75, 100)
 FULL = 0.99
 # Coverage is a sum of float differences; a threshold met "exactly" may miss by ~1e-15.
 EPS = 1e-9
+# Video rows keep whole seconds (``round`` of the probed length): a 15.6 s video is 16 s long
+# there, and a watch of all of it covers 15.6. Coverage within this of the end is all of it
+# (issue 17: an honest full watch must be 100 %); a client gains at most this much.
+DURATION_ROUNDING = 0.5
 # Intervals kept per watch: a student skimming with seeks makes one per skip; a hostile
 # player alternating tiny forward and backward moves makes one per pair, without this cap.
 MAX_INTERVALS = 32
@@ -125,7 +132,8 @@ def covered(intervals: Intervals) -> float:
 def _progress(intervals: Intervals, duration: float | None) -> float:
     if duration is None or not duration > 0 or not math.isfinite(duration):
         return 0.0  # unknown length: coverage is kept, progress waits for a duration
-    return min(1.0, covered(intervals) / duration)
+    seen = covered(intervals)
+    return 1.0 if seen + DURATION_ROUNDING >= duration else seen / duration
 
 
 def _reached(progress: float) -> frozenset[int]:

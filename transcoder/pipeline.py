@@ -1,4 +1,5 @@
-"""One transcode: source from S3 -> probe -> one ffmpeg run -> package on S3, master last.
+"""One transcode: source from S3 -> probe -> ffmpeg (HLS, then previews) -> package on S3, master
+last.
 
 Raises on failure (the job handler decides what a failure means); returns the ``ready`` result.
 The prefix is cleared first, so a package left half-uploaded by a killed worker never mixes
@@ -28,7 +29,9 @@ from storage.transcode_claims import Lease
 from storage.transcodes import TranscodeRows
 from streams.schemas import TranscodeJobV1, TranscodeResultV1
 from transcoder import ffmpeg
-from transcoder.hls_argv import POSTER, PREVIEWS_VTT, SPRITE, HlsSpec, build_hls_argv
+from transcoder.hls_argv import (
+    POSTER, PREVIEWS_VTT, SPRITE, HlsSpec, build_hls_argv, build_previews_argv,
+)
 from transcoder.package import upload_package
 from transcoder.probe import probe
 from transcoder.reporter import JobReporter
@@ -115,11 +118,13 @@ async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: J
     await reporter.progress(ENCODE_FROM)
     ladder = choose_ladder(info.width, info.height, info.has_audio)
     plan = plan_previews(info.duration, info.width, info.height)
+    tiles = work / "tiles"  # outside the package: never uploaded
+    tiles.mkdir(exist_ok=True)
     spec = HlsSpec(source=str(source), output_dir=str(work / "hls"), renditions=ladder,
                    has_audio=info.has_audio, fps=info.fps, previews=plan,
                    key_info_file=await _key_info(tools, job, work),
                    preset=tools.settings.transcoder_x264_preset, container=info.container,
-                   max_seconds=limits.max_seconds)
+                   max_seconds=limits.max_seconds, tiles_dir=str(tiles))
     checked_at = time.monotonic()
 
     async def on_encode(percent: float) -> None:
@@ -130,8 +135,11 @@ async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: J
             await _check_row(tools, job)
         await reporter.progress(ENCODE_FROM + (UPLOAD_FROM - ENCODE_FROM) * percent / 100)
 
-    await ffmpeg.run(build_hls_argv(spec), timeout=ffmpeg_timeout(tools.settings, info.duration),
-                     duration=info.duration, on_progress=on_encode)
+    timeout = ffmpeg_timeout(tools.settings, info.duration)
+    await ffmpeg.run(build_hls_argv(spec), timeout=timeout, duration=info.duration,
+                     on_progress=on_encode)
+    previews_from = time.monotonic()
+    await _previews(spec, len(list(tiles.glob("*.jpg"))), timeout)
     upload_from = time.monotonic()
     out = work / "hls"
     if (out / SPRITE).exists():
@@ -148,7 +156,9 @@ async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: J
     sent = await upload_package(tools.store, str(out), prefix, on_upload, before_master)
     log.info("package uploaded", extra={
         "video_id": job.video_id, "source_s": round(info.duration, 1), "bytes": sent,
-        "prepare_s": round(encode_from - began, 2), "ffmpeg_s": round(upload_from - encode_from, 2),
+        "prepare_s": round(encode_from - began, 2),
+        "ffmpeg_s": round(previews_from - encode_from, 2),
+        "previews_s": round(upload_from - previews_from, 2),
         "upload_s": round(time.monotonic() - upload_from, 2)})
     # Deleted between the check and the master's upload: the gateway's clean-up may already
     # have run, so this worker removes what it wrote.
@@ -158,6 +168,14 @@ async def transcode(tools: Tools, job: TranscodeJobV1, lease: Lease, reporter: J
         "ready", duration=info.duration,
         thumbnail_key=prefix + POSTER if (out / POSTER).exists() else "",
         renditions=[r.as_json() for r in ladder], hls_encrypted=spec.key_info_file is not None)
+
+
+async def _previews(spec: HlsSpec, tiles: int, timeout: float) -> None:
+    """Poster and sprite; a failure leaves the package without them rather than failing it."""
+    try:
+        await ffmpeg.run(build_previews_argv(spec, tiles), timeout=timeout, duration=0.0)
+    except ffmpeg.FfmpegError as exc:
+        log.warning("previews not made", extra={"reason": str(exc)})
 
 
 async def _key_info(tools: Tools, job: TranscodeJobV1, work: Path) -> str | None:

@@ -21,7 +21,7 @@ from tests.http.media_fixtures import Classroom, build_classroom
 from tests.http.transcode_fixtures import make_source, upload
 
 T = TypeVar("T")
-STUDENTS = 10
+STUDENTS = 12  # stu-0..stu-8: test_player.py; stu-10, stu-11: test_first_hour.py
 SOURCE_SECONDS = 16  # long enough to play a few seconds and still have somewhere to skip to
 
 

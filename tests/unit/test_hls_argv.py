@@ -6,7 +6,7 @@ import pytest
 
 from policy.ladder import choose_ladder
 from policy.previews import plan_previews
-from transcoder.hls_argv import HlsSpec, build_hls_argv
+from transcoder.hls_argv import HlsSpec, build_hls_argv, build_previews_argv
 from transcoder.package import cache_control, content_type, upload_waves
 from transcoder.probe import probe_argv
 
@@ -29,13 +29,12 @@ def x264(gop: str, preset: str = "veryfast") -> list[str]:
 CASES = {
     "landscape with audio, previews, encrypted": (
         HlsSpec("/w/source.mp4", "/w/hls", choose_ladder(854, 480, True), True, 25.0,
-                plan_previews(5.0, 854, 480), "/w/hls.keyinfo"),
+                plan_previews(5.0, 854, 480), "/w/hls.keyinfo", tiles_dir="/w/tiles/"),
         [*HEAD, "/w/source.mp4", "-filter_complex",
-         "[0:v]split=4[s0][s1][sp][ss];[s0]scale=640:360,setsar=1[v0];"
-         "[s1]scale=854:480,setsar=1[v1];[sp]trim=start=0.5,trim=end_frame=1,scale=854:480,"
-         "setsar=1[poster];"
+         "[0:v]split=3[s0][s1][ss];[s0]scale=640:360,setsar=1[v0];"
+         "[s1]scale=854:480,setsar=1[v1];"
          "[ss]select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,2)',scale=160:90,"
-         "setsar=1,tile=3x1[sprite]",
+         "setsar=1[tiles]",
          "-map", "[v0]", "-map", "[v1]", "-map", "0:a:0", "-map", "0:a:0", *x264("50"),
          "-b:v:0", "800k", "-maxrate:v:0", "856k", "-bufsize:v:0", "1200k",
          "-b:v:1", "1400k", "-maxrate:v:1", "1498k", "-bufsize:v:1", "2100k",
@@ -43,9 +42,7 @@ CASES = {
          "-hls_key_info_file", "/w/hls.keyinfo",
          "-hls_segment_filename", "/w/hls/%v/seg_%03d.ts", "-master_pl_name", "master.m3u8",
          "-var_stream_map", "v:0,a:0,name:360p v:1,a:1,name:480p", "/w/hls/%v/index.m3u8",
-         "-map", "[poster]", "-frames:v", "1", "-update", "1", "-q:v", "3", "/w/hls/poster.jpg",
-         "-map", "[sprite]", "-frames:v", "1", "-update", "1", "-q:v", "5",
-         "/w/hls/sprite.jpg"]),
+         "-map", "[tiles]", "-fps_mode", "passthrough", "-q:v", "5", "/w/tiles/%04d.jpg"]),
     "portrait video-only, bare ladder (the benchmark's command)": (
         HlsSpec("/w/source.mov", "/w/hls/", choose_ladder(360, 640, False), False, 30.0,
                 preset="medium"),
@@ -98,8 +95,37 @@ def test_no_other_demuxer_can_be_pinned(container: str) -> None:
         build_hls_argv(spec)
 
 
+PREVIEWS = HlsSpec("/w/source.mkv", "/w/hls", choose_ladder(854, 480, True), True, 25.0,
+                   plan_previews(300.0, 854, 480), container="matroska", max_seconds=600,
+                   tiles_dir="/w/tiles")
+POSTER = ["-filter_complex", "[0:v]trim=end_frame=1,scale=854:480,setsar=1[poster]",
+          "-map", "[poster]", "-frames:v", "1", "-update", "1", "-q:v", "3", "/w/hls/poster.jpg"]
+
+
+def test_previews_take_the_poster_by_an_input_seek_and_lay_the_tiles_out() -> None:
+    head = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-v", "error", "-nostats", *WHITELISTS,
+            "-f", "matroska", "-t", "600.000", "-ss", "10.000", "-i", "/w/source.mkv"]
+    assert build_previews_argv(PREVIEWS, 0) == [*head, *POSTER]
+    assert build_previews_argv(PREVIEWS, 100) == [
+        *head, "-protocol_whitelist", "file", "-format_whitelist", "image2", "-f", "image2",
+        "-framerate", "1", "-i", "/w/tiles/%04d.jpg", "-filter_complex",
+        "[0:v]trim=end_frame=1,scale=854:480,setsar=1[poster];[1:v]tile=10x10[sprite]",
+        *POSTER[2:], "-map", "[sprite]", "-frames:v", "1", "-update", "1", "-q:v", "5",
+        "/w/hls/sprite.jpg"]
+
+
+def test_previews_need_a_plan_and_a_tiles_dir() -> None:
+    with pytest.raises(ValueError, match="no preview plan"):
+        build_previews_argv(CASES["1080p 29.97 fps with audio: four aligned renditions"][0], 1)
+    no_tiles = HlsSpec("s.mp4", "o", choose_ladder(640, 360, False), False, 25.0,
+                       plan_previews(5.0, 640, 360))
+    with pytest.raises(ValueError, match="tiles_dir"):
+        build_hls_argv(no_tiles)
+
+
 ARGVS = {
     **{name: build_hls_argv(spec) for name, (spec, _expected) in CASES.items()},
+    "previews": build_previews_argv(PREVIEWS, 0),
     "pinned": build_hls_argv(HlsSpec("s.ts", "o", choose_ladder(640, 360, True), True, 25.0,
                                      container="mpegts", max_seconds=60)),
     "ffprobe": probe_argv("/w/source.mp4"),
@@ -109,7 +135,7 @@ ARGVS = {
 @pytest.mark.parametrize("name", ARGVS, ids=list(ARGVS))
 def test_every_command_opening_an_upload_has_both_whitelists_before_its_input(name: str) -> None:
     argv = ARGVS[name]
-    assert argv.count("-i") <= 1
+    assert argv.count("-i") <= 1  # (the previews' tiles are the transcoder's own files)
     before_input = argv[:argv.index("-i")] if "-i" in argv else argv[:-1]
     for option, value in zip(WHITELISTS[::2], WHITELISTS[1::2], strict=True):
         assert option in before_input and argv[argv.index(option) + 1] == value

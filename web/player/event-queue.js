@@ -16,15 +16,20 @@ export class EventQueue {
    * @param {() => string} options.token the current playback token (it changes on refresh)
    * @param {string} options.sessionId names the batches, so a retried one is stored once
    * @param {(error: any) => void} options.onRejected the server refused the session's events
+   * @param {() => ([string, object] | null)} [options.sampleNow] an event taken as each batch
+   *   leaves (a position sample: the server pays watched time by when requests arrive, so a
+   *   batch whose newest sample is seconds old would leave those seconds unpaid)
    */
-  constructor({ api, videoId, token, sessionId, onRejected }) {
+  constructor({ api, videoId, token, sessionId, onRejected, sampleNow = () => null }) {
     this.api = api;
     this.url = `/api/v1/media/videos/${videoId}/events/`;
     this.token = token;
     this.sessionId = sessionId;
     this.onRejected = onRejected;
+    this.sampleNow = sampleNow;
     this.queue = [];
     this.inFlight = null; // {batch_id, events} being posted
+    this.posting = null; // the promise of that post
     this.retry = null; // a batch that failed for a transient reason, resent as it was
     this.sequence = 0;
     this.timer = null;
@@ -38,9 +43,13 @@ export class EventQueue {
   /** Queue one event (`type` from the seed front end's vocabulary, `payload` an object). */
   push(type, payload = {}) {
     if (this.closed) return;
+    this.enqueue(type, payload);
+    if (this.queue.length >= FLUSH_AT) this.flush();
+  }
+
+  enqueue(type, payload) {
     this.queue.push({ type, payload, occurred_at: Date.now() / 1000 });
     if (this.queue.length > MAX_QUEUED) this.queue.splice(0, this.queue.length - MAX_QUEUED);
-    if (this.queue.length >= FLUSH_AT) this.flush();
   }
 
   nextBatch() {
@@ -51,10 +60,24 @@ export class EventQueue {
 
   /** Post what is queued (one request at a time); resolves when that post settled. */
   async flush() {
-    if (this.inFlight || (!this.retry && !this.queue.length)) return;
+    // A flush asked for while a post is out (ended, Back to the list) waits for it and then
+    // posts, rather than leaving its events to a timer that may be stopped by then.
+    while (this.posting) await this.posting;
+    const sample = this.retry || this.closed || !this.queue.length ? null : this.sampleNow();
+    if (sample) this.enqueue(...sample);
+    if (!this.retry && !this.queue.length) return;
     const batch = this.retry || this.nextBatch();
     this.retry = null;
     this.inFlight = batch;
+    this.posting = this.post(batch);
+    try {
+      await this.posting;
+    } finally {
+      this.posting = null;
+    }
+  }
+
+  async post(batch) {
     try {
       await this.api.post(this.url, { token: this.token(), ...batch });
     } catch (error) {

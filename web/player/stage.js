@@ -60,6 +60,8 @@ export class Stage {
     const queue = new EventQueue({
       api: this.api, videoId: item.video, token: () => session.token,
       sessionId: session.sessionId, onRejected: (error) => this.eventsRefused(error),
+      sampleNow: () => (video.paused || video.seeking ? null
+        : ["position", { position: video.currentTime, rate: video.playbackRate }]),
     });
     const guard = new PolicyGuard(video, session.policy,
       (type, payload) => queue.push(type, payload));
@@ -118,6 +120,7 @@ export class Stage {
     ui.section.dataset.session = session.sessionId;
     ui.elsewhere.hidden = source.kind !== "youtube";
     if (source.kind === "youtube") {
+      this.status(""); // the note below says what to do: "Starting..." is over
       ui.elsewhereLink.href = session.playUrl;
       ui.screen.hidden = true;
       this.watermark.hide();

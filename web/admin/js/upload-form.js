@@ -13,7 +13,24 @@ function stem(name) {
   return name.replace(/\.[^.]+$/, "").replace(/[_-]+/g, " ").trim() || name;
 }
 
-/** The form; `onUploaded(video)` runs after each completed upload. */
+/** What the note under the form says about the video it uploaded, as that video moves on. */
+export function transcodeNote(video) {
+  const title = `"${video.title}"`;
+  if (video.status === "READY") return `${title} is ready.`;
+  if (video.status === "FAILED") {
+    return `Transcoding ${title} failed${video.error_reason ? `: ${video.error_reason}` : "."}`;
+  }
+  if (video.status === "PROCESSING") {
+    return `Uploaded ${title}. Transcoding now: see its progress above.`;
+  }
+  return `Uploaded ${title}. Transcoding starts shortly.`;
+}
+
+/**
+ * The form; `onUploaded(video)` runs after each completed upload. The returned form's
+ * `follow(videos)` updates the note about the last upload from a fresh list of the session's
+ * videos (the page polls them), so it never says "starts shortly" of a ready video.
+ */
 export function uploadForm({ session, tenant, onUploaded }) {
   const id = (name) => `upload-${session.id}-${name}`;
   const titleInput = h("input", { type: "text", name: "title", id: id("title"), maxlength: 255 });
@@ -50,6 +67,7 @@ export function uploadForm({ session, tenant, onUploaded }) {
     bar, status, formError);
 
   let upload = null;
+  let uploaded = null; // the id of the last video this form uploaded, followed by `follow`
 
   const showProgress = (sent, total) => {
     bar.hidden = false;
@@ -100,7 +118,8 @@ export function uploadForm({ session, tenant, onUploaded }) {
     setBusy(true);
     try {
       const video = await upload.run();
-      status.textContent = `Uploaded "${video.title}". Transcoding starts shortly.`;
+      uploaded = video.id;
+      status.textContent = transcodeNote(video);
       form.reset();
       upload = null;
       bar.hidden = true;
@@ -150,5 +169,11 @@ export function uploadForm({ session, tenant, onUploaded }) {
   resume.addEventListener("click", () => upload && start());
 
   refreshHint();
+  form.follow = (videos) => {
+    const video = uploaded === null ? null : videos.find((v) => v.id === uploaded);
+    if (!video || upload) return; // gone, or a new upload says its own thing now
+    status.textContent = transcodeNote(video);
+    if (video.status === "READY" || video.status === "FAILED") uploaded = null;
+  };
   return form;
 }

@@ -27,6 +27,10 @@ function renderStatus(video) {
   if (video.youtube_id) parts.push(h("span", {}, `YouTube ${video.youtube_id}`));
   if (video.external_url) parts.push(h("a", { href: video.external_url }, "external link"));
   $("video-status").replaceChildren(...parts);
+  // None of the policy can apply to a video YouTube plays: say so instead of a form.
+  const youtube = video.source_type === "youtube";
+  $("policy").hidden = youtube;
+  $("policy-youtube").hidden = !youtube;
 }
 
 async function showPlace(video) {

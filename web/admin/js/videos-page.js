@@ -78,12 +78,14 @@ function renderVideos(view) {
 async function loadVideos(view) {
   view.videos = await getAll("media/videos/", { session: view.session.id });
   renderVideos(view);
+  view.uploadForm?.follow(view.videos);
 }
 
 function sessionSection(session, tenant) {
   const headingId = `session-${session.id}-title`;
   const tbody = h("tbody", {});
-  const view = { session, tbody, videos: [] };
+  const view = { session, tbody, videos: [], uploadForm: null };
+  view.uploadForm = uploadForm({ session, tenant, onUploaded: () => loadVideos(view) });
   const section = h("section", { class: "card", "aria-labelledby": headingId },
     h("h2", { id: headingId }, session.title),
     h("table", {},
@@ -91,7 +93,7 @@ function sessionSection(session, tenant) {
       h("thead", {}, h("tr", {},
         ...["Title", "Status", "Progress", "Duration", "Size", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
       tbody),
-    uploadForm({ session, tenant, onUploaded: () => loadVideos(view) }),
+    view.uploadForm,
     linkForm({ session, onAdded: () => loadVideos(view) }));
   views.set(session.id, view);
   return { section, view };
