@@ -37,13 +37,20 @@ from pathlib import Path
 import aiohttp
 
 from bench.playback_bench import (
-    Bench, Request, bearer, build_class, fire, start_gateway, worker_data_dir,
+    Bench,
+    Request,
+    bearer,
+    build_class,
+    fire,
+    start_gateway,
+    worker_data_dir,
 )
 from config.settings import Settings, load_settings
 from gateway import playback_tokens
 from storage import keys
 from storage.cache import create_redis
 from tests.conftest import ROOT, AgentsWorker
+from tests.http.playback_fixtures import flush_redis
 
 REDIS_PID = ROOT / ".infra" / "test" / "pids" / "redis.pid"
 
@@ -55,14 +62,6 @@ def row(phase: str, seconds: float, timings: list[float], failed: Counter[str], 
     extra = f" | {recovered:.2f} s" if recovered is not None else " | "
     print(f"| {phase} | {ok} | {dict(failed) or ''} | {p[49]:.1f} | {p[98]:.1f} | "
           f"{max(timings, default=0):.1f} | {seconds:.2f}{extra} |")
-
-
-async def flushall(settings: Settings) -> None:
-    client = create_redis(settings)
-    try:
-        await client.flushall()
-    finally:
-        await client.aclose()
 
 
 async def entries_back(settings: Settings, sessions: list[str]) -> int:
@@ -86,14 +85,14 @@ async def measure(settings: Settings, bench: Bench, base: str, args: argparse.Na
     print("| phase | 200 | not 200 | p50 ms | p99 ms | max ms | round s | loss to last 200 |")
     print("|---|---|---|---|---|---|---|---|")
     row("hit", *await fire(users, args.concurrency, beat), users)
-    await flushall(settings)
+    await flush_redis(settings)
     lost = time.perf_counter()
     seconds, timings, failed = await fire(users, args.concurrency, beat)
     row("miss (after FLUSHALL)", seconds, timings, failed, users, time.perf_counter() - lost)
     row("hit again", *await fire(users, args.concurrency, beat), users)
     # The worker sets its mark on its first sweep tick (15 s after it starts).
     await asyncio.sleep(max(0.0, worker_ready + 16 - time.monotonic()))
-    await flushall(settings)
+    await flush_redis(settings)
     lost = time.perf_counter()
     while (back := await entries_back(settings, sessions)) < users:
         if time.perf_counter() - lost > 60:

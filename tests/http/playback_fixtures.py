@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from aiohttp.test_utils import TestClient
 
+from config.settings import Settings
+from storage.cache import create_redis
 from tests.http.media_fixtures import Classroom, add_link_video, build_classroom
 
 
@@ -47,3 +52,24 @@ async def play(api: TestClient, stage: Stage, device: str = "dev-1",
     return await api.post(stage.play_url(), json={
         "enrollment_id": enrollment or stage.enrollment, "device_id": device},
         headers=headers or stage.student)
+
+
+async def audit_rows(db: asyncpg.Pool, session_id: str, expected: int) -> tuple[int, int]:
+    """(rows, distinct ids) of a session's audit trail, once ``expected`` arrived (or 30 s)."""
+    deadline = time.monotonic() + 30
+    while True:
+        rows, distinct = await db.fetchrow(
+            "SELECT count(*), count(DISTINCT id) FROM playback_events WHERE session_id = $1",
+            session_id)
+        if rows >= expected or time.monotonic() > deadline:
+            return rows, distinct
+        await asyncio.sleep(0.2)
+
+
+async def flush_redis(settings: Settings) -> None:
+    """Empty the stack's Redis, as a restart without persistence does."""
+    client = create_redis(settings)
+    try:
+        await client.flushall()
+    finally:
+        await client.aclose()

@@ -29,7 +29,7 @@ from config.settings import Settings
 from gateway import keys
 from gateway.app import create_app
 from tests.conftest import ROOT
-from tests.http.playback_fixtures import Stage, build_stage, play
+from tests.http.playback_fixtures import Stage, audit_rows, build_stage, play
 
 pytestmark = pytest.mark.stack
 TIMEOUT = 1.0
@@ -111,12 +111,4 @@ async def test_with_kafka_frozen_publishing_requests_answer_503_within_the_publi
             await asyncio.sleep(0.5)  # the producer reconnects
         assert resp.status == 200, await resp.text()
     expected = 5 * 42
-    deadline = time.monotonic() + 30
-    while True:
-        rows, distinct = await db.fetchrow(
-            "SELECT count(*), count(DISTINCT id) FROM playback_events WHERE session_id = $1",
-            session_id)
-        if rows >= expected or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
-    assert (rows, distinct) == (expected, expected)
+    assert await audit_rows(db, session_id, expected) == (expected, expected)

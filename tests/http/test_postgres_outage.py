@@ -8,7 +8,6 @@ rest of the suite, and the recorders writing the audit rows, share.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ from aiohttp.test_utils import TestClient
 
 from config.settings import Settings
 from gateway.app import create_app
-from tests.http.playback_fixtures import Stage, build_stage, play
+from tests.http.playback_fixtures import Stage, audit_rows, build_stage, play
 from tests.stack.flaky_proxy import FlakyProxy
 
 pytestmark = pytest.mark.stack
@@ -76,18 +75,6 @@ async def _unavailable(api: TestClient, method: str, path: str, headers: dict[st
     return waited
 
 
-async def _rows(db: asyncpg.Pool, session_id: str, expected: int) -> tuple[int, int]:
-    """(rows, distinct ids) of the session's audit trail, once ``expected`` arrived (or 30 s)."""
-    deadline = time.monotonic() + 30
-    while True:
-        rows, distinct = await db.fetchrow(
-            "SELECT count(*), count(DISTINCT id) FROM playback_events WHERE session_id = $1",
-            session_id)
-        if rows >= expected or time.monotonic() > deadline:
-            return rows, distinct
-        await asyncio.sleep(0.2)
-
-
 async def test_with_postgres_cut_events_and_heartbeats_answer_200_and_reads_503(
         aiohttp_client, settings: Settings, pg_proxy: FlakyProxy, bearer, tenant_slug: str,
         db: asyncpg.Pool) -> None:
@@ -123,4 +110,4 @@ async def test_with_postgres_cut_events_and_heartbeats_answer_200_and_reads_503(
     pg_proxy.down = False
     accepted += await _events(api, stage, token, "after")
     assert (await api.get("/api/v1/media/videos/", headers=admin)).status == 200
-    assert await _rows(db, session_id, accepted) == (accepted, accepted)
+    assert await audit_rows(db, session_id, accepted) == (accepted, accepted)

@@ -24,7 +24,7 @@ from config.settings import Settings
 from storage import keys
 from storage.cache import create_redis
 from tests.conftest import ROOT
-from tests.http.playback_fixtures import Stage, build_stage, play
+from tests.http.playback_fixtures import Stage, build_stage, flush_redis, play
 
 pytestmark = pytest.mark.stack
 
@@ -32,15 +32,6 @@ pytestmark = pytest.mark.stack
 @pytest.fixture(autouse=True)
 def _actor(agents_worker: Any) -> None:
     """Every test here needs the session actor running."""
-
-
-async def flushall(settings: Settings) -> None:
-    """Empty the slot's Redis, as a restart without persistence does."""
-    client = create_redis(settings)
-    try:
-        await client.flushall()
-    finally:
-        await client.aclose()
 
 
 async def in_redis(settings: Settings, session_id: str) -> dict[bytes, bytes]:
@@ -74,17 +65,17 @@ async def test_a_live_session_survives_an_emptied_redis(api: TestClient, bearer,
     body = await started(api, stage)
     token, session = body["token"], body["session_id"]
     assert (await beat(api, stage, token)).status == 200
-    await flushall(settings)
+    await flush_redis(settings)
     hb = await beat(api, stage, token)
     assert hb.status == 200, await hb.text()
     # The actor wrote the entry back: the next heartbeat is a Redis hit again.
     entry = await in_redis(settings, session)
     assert entry[b"status"] == b"ACTIVE" and entry[b"user"] == b"stu-0"
     assert (await beat(api, stage, token)).status == 200
-    await flushall(settings)
+    await flush_redis(settings)
     ev = await send_events(api, stage, token)
     assert ev.status == 200 and await ev.json() == {"stored": 1}
-    await flushall(settings)
+    await flush_redis(settings)
     fresh = await api.post(stage.url("refresh"), json={"token": token}, headers=stage.student)
     assert fresh.status == 200, await fresh.text()
     assert (await fresh.json())["session_id"] == session
@@ -102,7 +93,7 @@ async def test_a_session_the_actor_does_not_know_stays_409(api: TestClient, bear
     token = body["token"]
     ended = await api.post(stage.url("end"), json={"token": token}, headers=stage.student)
     assert ended.status == 200
-    await flushall(settings)  # the ENDED entry is gone with the rest
+    await flush_redis(settings)  # the ENDED entry is gone with the rest
     for resp in (await beat(api, stage, token), await send_events(api, stage, token),
                  await api.post(stage.url("refresh"), json={"token": token},
                                 headers=stage.student)):
@@ -117,7 +108,7 @@ async def test_the_actor_rebuilds_the_read_model_without_a_request(
     stage = await build_stage(api, bearer, tenant_slug)
     session = (await started(api, stage))["session_id"]
     await asyncio.sleep(16)  # one sweep tick after the play: the worker marked Redis as seen
-    await flushall(settings)
+    await flush_redis(settings)
     deadline = time.monotonic() + 40
     while not await in_redis(settings, session):
         assert time.monotonic() < deadline, "the sweep never wrote the session back"
