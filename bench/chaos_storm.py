@@ -256,14 +256,14 @@ class Storm:
                           batch_id: str, turn: int) -> bool:
         """Send one batch until it is accepted; False when its session is gone."""
         now = time.time()
-        events = [{"type": "FOCUS_GAINED", "occurred_at": now,
-                   "payload": {"mark": f"{self.room.tenant}/{batch_id}/{k}"}}
-                  for k in range(EVENTS_PER_BATCH)]
+        marks = [f"{self.room.tenant}/{batch_id}/{k}" for k in range(EVENTS_PER_BATCH)]
+        events = [{"type": "FOCUS_GAINED", "occurred_at": now, "payload": {"mark": mark}}
+                  for mark in marks]
         while True:
             status, _ = await self._call("events", video + "events/", {
                 "token": token, "batch_id": batch_id, "events": events}, headers, turn)
             if status == 200:
-                self.ledger.accepted_marks.update(e["payload"]["mark"] for e in events)
+                self.ledger.accepted_marks.update(marks)
                 return True
             if status == 409 or self._stop.is_set():
                 return status != 409
