@@ -285,8 +285,12 @@ async def test_a_students_viewing_shows_up_and_a_live_session_can_be_revoked(
     await expect(students.get_by_role("progressbar", name=f"Progress of {second['name']}")
                  ).to_have_attribute("value", "0")
     violations = page.get_by_role("table", name="The latest policy violations")
-    await expect(violations.get_by_role("row").filter(has_text=first["name"])).to_contain_text(
-        "sought forward where seeking is not allowed", timeout=BACKEND_MS)
+    refused = violations.get_by_role("row").filter(has_text=first["name"])
+    await expect(refused).to_contain_text("seeking is not allowed", timeout=BACKEND_MS)
+    # Words, not the stored type and payload (issue 17).
+    await expect(refused).to_contain_text("skipped ahead from 0:03 to 0:08")
+    await expect(violations).not_to_contain_text("SEEK_ATTEMPT")
+    await expect(violations).not_to_contain_text("from: 3")
 
     # The second student is blocked from this video through the rule editor.
     await students.get_by_role("button", name=f"Edit the rule of {second['name']}").click()
