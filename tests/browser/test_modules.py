@@ -55,6 +55,9 @@ async def test_every_refusal_reads_as_a_sentence(page: Page) -> None:
     assert len(set(texts)) == len(codes)  # each its own sentence
     for code, text in zip(codes, texts):
         assert "_" not in text and text.endswith(".") and len(text) > 30, (code, text)
+    # What to do at the device limit: an old device, or the teacher forgets one (issue 17).
+    device_limit = texts[codes.index("device_limit_exceeded")]
+    assert "used before" in device_limit and "teacher to forget" in device_limit
     fallback = await page.evaluate("""async () => {
         const { messageFor } = await import("/app/shared/messages.js");
         return [messageFor({ status: 502, code: "bad_gateway_x" }), messageFor(null)];
