@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from config.settings import Settings
 from gateway import cdn_cookies, keys
+from gateway.video_views import public_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +101,17 @@ def clear_cookies(request: web.Request, response: web.StreamResponse, video_id: 
     prefix = cdn_cookies.hls_path_prefix(video_id)
     for name in (cdn_cookies.POLICY, cdn_cookies.SIGNATURE, cdn_cookies.KEY_PAIR_ID):
         response.del_cookie(name, path=prefix, domain=signer.domain or None)
+
+
+def signed_url(request: web.Request, key: str, now: float) -> str:
+    """The CDN URL of one object of the HLS tree, signed for that object alone when the app
+    grants CDN access (a poster shown before any play set the video's cookies)."""
+    url = public_url(request.app[keys.SETTINGS], key)
+    signer = request.app[keys.CDN_SIGNER]
+    if signer is None:
+        return url
+    expires_at = cdn_cookies.shared_expiry(now, request.app[keys.SETTINGS].cdn_cookie_ttl_seconds)
+    # "<key>*": the same policy shape as the cookies', memoised with them.
+    cookies = signer.cookies(signer.resource_base or str(request.url.origin()), "/" + key,
+                             expires_at)
+    return f"{url}?{urlencode(cdn_cookies.url_query(cookies))}"

@@ -188,3 +188,19 @@ def covers(resource: str, request_path: str) -> bool:
     if pattern.endswith("*"):
         return request_path.startswith(pattern[:-1])
     return request_path == pattern
+
+
+# A signed URL carries the same three values as query parameters, under CloudFront's names.
+URL_PARAMS: dict[str, str] = {POLICY: "Policy", SIGNATURE: "Signature", KEY_PAIR_ID: "Key-Pair-Id"}
+
+
+def url_query(cookies: Mapping[str, str]) -> dict[str, str]:
+    """The signed-URL query parameters carrying the grant of ``cookies``."""
+    return {URL_PARAMS[name]: cookies[name] for name in COOKIE_NAMES}
+
+
+def from_url_query(query: Mapping[str, str]) -> dict[str, str] | None:
+    """The cookies a signed URL's query carries; None when it carries no signature."""
+    if "Signature" not in query:
+        return None
+    return {name: query.get(param, "") for name, param in URL_PARAMS.items()}

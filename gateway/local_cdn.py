@@ -1,8 +1,8 @@
 """The local CDN: CloudFront's job for HLS packages, done by the gateway when there is none.
 
 ``GET``/``HEAD /hls/videos/{video_id}/{path}`` streams ``hls/videos/{video_id}/{path}`` from S3
-to a browser whose CloudFront signed cookies (set at play) grant that path, checked exactly as
-CloudFront checks them. It is on only when ``CLOUDFRONT_PUBLIC_KEY_PEM`` is set, so dev and test
+to a browser whose CloudFront signed cookies (set at play) grant that path, or whose signed URL
+does (a poster in the student's library), checked exactly as CloudFront checks them. It is on only when ``CLOUDFRONT_PUBLIC_KEY_PEM`` is set, so dev and test
 play the same cookie-guarded URLs as production.
 """
 
@@ -98,7 +98,9 @@ class LocalCdn:
         key = hls_prefix(int(request.match_info["video_id"])) + path
         try:
             # The path that is served is the one that is checked: "/" + the S3 key.
-            cdn_cookies.verify(request.cookies, request_path="/" + key, now=time.time(),
+            # A signed URL (a poster in the library, before any play set cookies) or cookies.
+            signed = cdn_cookies.from_url_query(request.query) or request.cookies
+            cdn_cookies.verify(signed, request_path="/" + key, now=time.time(),
                                public_key=self.public_key, key_pair_id=self.key_pair_id)
         except cdn_cookies.CookieError as exc:
             raise Forbidden(exc.reason) from None

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -33,8 +34,10 @@ from gateway.validation import read_body
 from gateway.video_views import public_url
 from policy.playback import PlayContext, effective_policy, event_rules, refusal
 from policy.rate_limits import RouteClass
+from policy.user_agent import clean_user_agent
 from storage import object_keys
 from storage.access import play_context
+from storage.device_agents import remember
 from streams.exceptions import PublishError
 from streams.schemas import SessionCommandV1
 
@@ -147,6 +150,10 @@ async def play(request: web.Request) -> web.Response:
         limits={"max_sessions": tenant.max_sessions, "max_devices": tenant.max_devices,
                 "device_window_days": tenant.device_window_days, "on_limit": tenant.on_limit,
                 "session_idle_seconds": tenant.session_idle_seconds})
+    # Before the actor admits it: a database error refuses the play rather than a granted one.
+    await remember(request.app[keys.DB], who.tenant_id, who.principal.sub, body.device_id,
+                   clean_user_agent(request.headers.get("User-Agent")),
+                   datetime.fromtimestamp(cmd.issued_at, UTC))
     try:
         reply = await client.ask(cmd, request.app[keys.SETTINGS].play_reply_timeout_seconds)
     except ActorTimeout:

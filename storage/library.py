@@ -7,6 +7,7 @@ The player needs, per video, the ``enrollment_id`` that ``play/`` takes, the stu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -25,7 +26,7 @@ WITH mine AS (
     GROUP BY se.session_id
 )
 SELECT v.id AS video, v.title, v.session_id AS session, v.status, v.duration,
-       v.file_key, v.youtube_id, v.external_url,
+       v.file_key, v.youtube_id, v.external_url, v.thumbnail_key,
        m.enrollment_id AS enrollment,
        coalesce(p.rule, 'free') AS rule,
        coalesce(vp.progress, 0)::float8 AS progress,
@@ -57,6 +58,7 @@ class LibraryItem:
     progress: float  # 0..1, share of the video watched
     last_position: int  # seconds: where to resume
     completed: bool
+    poster_url: str | None = None  # the transcoder's poster, when there is one
 
 
 class LibraryRepository:
@@ -65,9 +67,13 @@ class LibraryRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
-    async def list(self, tenant_id: int, user_id: str, *, limit: int,
-                   offset: int) -> tuple[int, list[LibraryItem]]:
-        """(total, one page) in class-session order, then the videos' own order."""
+    async def list(self, tenant_id: int, user_id: str, *, limit: int, offset: int,
+                   poster_url: Callable[[str], str] | None = None
+                   ) -> tuple[int, list[LibraryItem]]:
+        """(total, one page) in class-session order, then the videos' own order.
+
+        ``poster_url`` turns a poster's object key into the URL the student's browser opens.
+        """
         rows = await self._pool.fetch(_LIBRARY, tenant_id, user_id, limit, offset)
         total = rows[0]["total"] if rows else 0
         if not rows and offset:
@@ -78,5 +84,14 @@ class LibraryRepository:
             duration=r["duration"],
             source_type=source_type(r["file_key"], r["youtube_id"], r["external_url"]),
             enrollment=r["enrollment"], rule=r["rule"], progress=r["progress"],
-            last_position=r["last_position"], completed=r["completed"]) for r in rows]
+            last_position=r["last_position"], completed=r["completed"],
+            poster_url=poster_url(r["thumbnail_key"])
+            if poster_url and r["thumbnail_key"] else None) for r in rows]
         return total, items
+
+    async def student_name(self, tenant_id: int, user_id: str) -> str:
+        """The name of the caller's student profile ("" without one)."""
+        name = await self._pool.fetchval(
+            "SELECT name FROM students WHERE tenant_id = $1 AND user_id = $2 ORDER BY id LIMIT 1",
+            tenant_id, user_id)
+        return name or ""

@@ -33,6 +33,7 @@ class PlaybackSession:
     started_at: datetime
     ended_at: datetime | None
     last_seen_at: datetime
+    user_agent: str = ""  # the browser the device was last seen with ("": not known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,7 @@ class Device:
     device_id: str
     first_seen_at: datetime
     last_played_at: datetime
+    user_agent: str = ""  # the browser the device was last seen with ("": not known)
 
 
 class LifecycleRow(NamedTuple):
@@ -106,6 +108,12 @@ async def record(conn: asyncpg.Connection, events: Sequence[SessionLifecycleV1])
     await write(conn, [lifecycle_row(e) for e in events])
 
 
+# The user agent of a session's or device's row (aliased ``d``), by the device's full key.
+_AGENT = """coalesce((SELECT a.user_agent FROM playback_device_agents a
+                     WHERE a.tenant_id = d.tenant_id AND a.user_id = d.user_id
+                       AND a.device_id = d.device_id), '') AS user_agent"""
+
+
 class PlaybackSessionRepository:
     """Admin reads of sessions and devices."""
 
@@ -128,8 +136,9 @@ class PlaybackSessionRepository:
                                         *args)
             rows = await conn.fetch(
                 f"""SELECT session_id, video_id AS video, enrollment_id AS enrollment, user_id,
-                        device_id, status, end_reason, started_at, ended_at, last_seen_at
-                    FROM playback_sessions WHERE {clause}
+                        device_id, status, end_reason, started_at, ended_at, last_seen_at,
+                        {_AGENT}
+                    FROM playback_sessions d WHERE {clause}
                     ORDER BY started_at DESC, id DESC LIMIT {int(limit)} OFFSET {int(offset)}""",
                 *args)
         return count, [PlaybackSession(**dict(r.items())) for r in rows]
@@ -148,7 +157,8 @@ class PlaybackSessionRepository:
     async def devices(self, tenant_id: int, user: str | None) -> list[Device]:
         """Devices, most recently used first."""
         rows = await self._pool.fetch(
-            """SELECT id, user_id, device_id, first_seen_at, last_played_at FROM playback_devices
+            f"""SELECT id, user_id, device_id, first_seen_at, last_played_at, {_AGENT}
+               FROM playback_devices d
                WHERE tenant_id = $1 AND ($2::text IS NULL OR user_id = $2)
                ORDER BY last_played_at DESC LIMIT 500""", tenant_id, user)
         return [Device(**dict(r.items())) for r in rows]
@@ -156,7 +166,8 @@ class PlaybackSessionRepository:
     async def device(self, tenant_id: int, device_row_id: int) -> Device:
         """One device record of the tenant."""
         row = await self._pool.fetchrow(
-            """SELECT id, user_id, device_id, first_seen_at, last_played_at FROM playback_devices
+            f"""SELECT id, user_id, device_id, first_seen_at, last_played_at, {_AGENT}
+               FROM playback_devices d
                WHERE tenant_id = $1 AND id = $2""", tenant_id, device_row_id)
         if row is None:
             raise NotFoundError(f"device {device_row_id} not found")
@@ -164,5 +175,9 @@ class PlaybackSessionRepository:
 
     async def delete_device(self, tenant_id: int, device_row_id: int) -> None:
         """Forget a device record."""
-        await self._pool.execute("DELETE FROM playback_devices WHERE tenant_id = $1 AND id = $2",
-                                 tenant_id, device_row_id)
+        await self._pool.execute(
+            """WITH gone AS (DELETE FROM playback_devices WHERE tenant_id = $1 AND id = $2
+                             RETURNING tenant_id, user_id, device_id)
+               DELETE FROM playback_device_agents a USING gone
+               WHERE a.tenant_id = gone.tenant_id AND a.user_id = gone.user_id
+                 AND a.device_id = gone.device_id""", tenant_id, device_row_id)

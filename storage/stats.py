@@ -27,7 +27,8 @@ SELECT cs.lecture_id, v.session_id,
        a.status AS attendance_status,
        COALESCE(vp.progress, 0) AS progress, COALESCE(vp.completed, false) AS completed,
        p.rule, COALESCE(p.is_override, false) AS is_override,
-       COALESCE(p.rule, 'free') AS effective_rule
+       COALESCE(p.rule, 'free') AS effective_rule,
+       st.user_id
 FROM videos v
 JOIN sessions cs ON cs.tenant_id = v.tenant_id AND cs.id = v.session_id
 LEFT JOIN enrollments e ON e.tenant_id = v.tenant_id AND e.lecture_id = cs.lecture_id
@@ -61,6 +62,7 @@ class VideoStatsStudent:
     rule: str | None  # the permission's rule; None without a permission
     is_override: bool
     effective_rule: str  # what applies: "free" without a permission
+    user_id: str  # the student's sign-in ``sub``: their devices and sessions are listed by it
 
 
 @dataclass(frozen=True, slots=True)

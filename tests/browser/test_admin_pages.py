@@ -263,8 +263,10 @@ async def test_a_students_viewing_shows_up_and_a_live_session_can_be_revoked(
     student = bearer(admin.room.tenant, role="student", sub="stu-0")
     first, second = admin.room.students
     enrollment = admin.room.enrollments[0]["id"]
-    played = await admin.call("POST", f"{V}{video['id']}/play/", headers=student,
-                              body={"enrollment_id": enrollment, "device_id": "laptop-1"})
+    firefox = {**student, "User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) "
+                                        "Gecko/20100101 Firefox/121.0"}
+    played = await admin.call("POST", f"{V}{video['id']}/play/", headers=firefox,
+                              body={"enrollment_id": enrollment, "device_id": "web:firefox:e1a2b3c4"})
 
     async def report(*events: dict[str, Any]) -> None:
         await admin.call("POST", f"{V}{video['id']}/events/", headers=student, body={
@@ -285,8 +287,12 @@ async def test_a_students_viewing_shows_up_and_a_live_session_can_be_revoked(
     await expect(students.get_by_role("progressbar", name=f"Progress of {second['name']}")
                  ).to_have_attribute("value", "0")
     violations = page.get_by_role("table", name="The latest policy violations")
-    await expect(violations.get_by_role("row").filter(has_text=first["name"])).to_contain_text(
-        "sought forward where seeking is not allowed", timeout=BACKEND_MS)
+    refused = violations.get_by_role("row").filter(has_text=first["name"])
+    await expect(refused).to_contain_text("seeking is not allowed", timeout=BACKEND_MS)
+    # Words, not the stored type and payload (issue 17).
+    await expect(refused).to_contain_text("skipped ahead from 0:03 to 0:08")
+    await expect(violations).not_to_contain_text("SEEK_ATTEMPT")
+    await expect(violations).not_to_contain_text("from: 3")
 
     # The second student is blocked from this video through the rule editor.
     await students.get_by_role("button", name=f"Edit the rule of {second['name']}").click()
@@ -303,7 +309,8 @@ async def test_a_students_viewing_shows_up_and_a_live_session_can_be_revoked(
 
     live = page.get_by_role("table", name="Sessions playing this video now")
     await expect(live.get_by_role("row").filter(has_text=first["name"])).to_contain_text(
-        "laptop-1", timeout=BACKEND_MS)
+        "Firefox on Windows (e1a2b3)", timeout=BACKEND_MS)
+    await expect(live).not_to_contain_text("web:firefox")
     await screenshot(page, "admin-video-students")
     await live.get_by_role("button", name=f"Revoke the session of {first['name']}").click()
     await expect(page.locator("#notice")).to_contain_text(f"Revoked the session of {first['name']}")
@@ -315,6 +322,21 @@ async def test_a_students_viewing_shows_up_and_a_live_session_can_be_revoked(
     gone = await admin.call("GET", f"/api/v1/media/playback-sessions/?video={video['id']}"
                                    f"&status=ACTIVE")
     assert gone["count"] == 0
+
+    # The student's devices, from their row: readable, with first/last seen, and forgettable.
+    await students.get_by_role("button", name=f"Devices of {first['name']}").click()
+    devices = page.get_by_role("dialog", name=f"Devices of {first['name']}")
+    device = devices.get_by_role("row").filter(has_text="Firefox on Windows (e1a2b3)")
+    await expect(device).to_be_visible()
+    assert len(await device.get_by_role("cell").all_inner_texts()) == 4
+    await screenshot(page, "admin-student-devices")
+    await device.get_by_role("button", name="Forget Firefox on Windows (e1a2b3)").click()
+    await expect(devices.get_by_role("status")).to_contain_text("Forgot Firefox on Windows")
+    await expect(devices.get_by_text("No devices: this student has not played yet.")).to_be_visible()
+    left = await admin.call("GET", "/api/v1/media/devices/?user=stu-0")
+    assert left == []
+    await devices.get_by_role("button", name="Close").click()
+    await expect(devices).to_be_hidden()
     assert errors == []
 
 

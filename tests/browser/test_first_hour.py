@@ -5,6 +5,8 @@
 - No stale message: "Starting your viewing session…" is gone once a link video shows its
   YouTube note; a link video's page says why it has no playback policy instead of a form.
   (The upload form's "Transcoding starts shortly." is checked in test_admin_pages.py.)
+- The student's library shows the transcoder's posters (signed URLs through the CDN: no
+  cookies exist before play) and the header names the student, not the token's ``sub``.
 """
 
 from __future__ import annotations
@@ -80,3 +82,22 @@ async def test_a_youtube_videos_page_says_the_playback_policy_cannot_apply(
     await page.goto(f"/app/admin/video.html?id={lecture.video_id}")
     await expect(page.get_by_role("button", name="Save policy")).to_be_visible()
     await expect(page.get_by_text("plays on YouTube")).to_be_hidden()
+
+
+async def test_the_library_shows_posters_and_the_students_name(
+        new_context, lecture: Lecture) -> None:
+    student = WATCHER + 1  # only looks at the list: shares stu-11 with nothing that plays
+    page = await (await new_context()).new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    await page.goto(lecture.player_url(student))
+    await expect(page.locator("#who")).to_have_text(f"Signed in as Student {student}")
+    row = page.locator(f'#video-list li[data-video="{lecture.video_id}"]')
+    poster = row.locator("img.poster")
+    await expect(poster).to_have_count(1)
+    # Loaded through the local CDN before any play set the video's cookies: a signed URL.
+    await page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=await poster.element_handle(),
+        timeout=15_000)
+    assert "Signature=" in (await poster.get_attribute("src") or "")
+    assert failed == []

@@ -167,7 +167,7 @@ async def test_a_blocked_video_is_explained_before_play_signed_in_by_paste(
     await page.goto("/app/player/")
     await page.get_by_label("Your sign-in token").fill(lecture.student_token(3))
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_text("Signed in as stu-3")).to_be_visible()
+    await expect(page.get_by_text("Signed in as Student 3")).to_be_visible()  # not the sub
     await expect(page.get_by_text("Your academy has blocked this video for you")).to_be_visible()
     assert await page.get_by_role("button", name=PLAY).is_disabled()
     await screenshot(page, "player-blocked")

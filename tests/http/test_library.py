@@ -38,7 +38,7 @@ async def test_a_student_sees_their_videos_with_enrollment_rule_and_progress(
     assert one == {"video": first["id"], "title": "One", "session": room.session["id"],
                    "status": "READY", "duration": None, "source_type": "youtube",
                    "enrollment": e0, "rule": "free", "progress": 0.4, "last_position": 42,
-                   "completed": False}
+                   "completed": False, "poster_url": None}
     assert two["video"] == second["id"] and two["rule"] == "blocked" and two["progress"] == 0
 
     other = await get(api, MINE, bearer(tenant_slug, role="student", sub="stu-1"))
@@ -69,3 +69,22 @@ async def test_pages_past_the_end_keep_the_count(api: TestClient, bearer,
     assert beyond["count"] == 3 and beyond["results"] == []
     assert (await api.get(MINE + "?page_size=0", headers=student)).status == 400
     assert (await api.get(MINE)).status == 401
+
+
+async def test_posters_come_as_urls_and_me_names_the_student(
+        api: TestClient, bearer, db, tenant_slug: str) -> None:
+    room = await build_classroom(api, bearer, tenant_slug, students=1)
+    video = await add_link_video(api, room, "With a poster")
+    await db.execute("UPDATE videos SET thumbnail_key = $2 WHERE id = $1", video["id"],
+                     f"hls/videos/{video['id']}/poster.jpg")
+    student = bearer(tenant_slug, role="student", sub="stu-0")
+    [item] = (await get(api, MINE, student))["results"]
+    # A path under the HLS tree (no CDN base set here), signed only when CDN keys are set.
+    assert item["poster_url"].split("?")[0].endswith(f"/hls/videos/{video['id']}/poster.jpg")
+
+    me = await get(api, "/api/v1/media/me/", student)
+    assert me == {"user_id": "stu-0", "role": "student",
+                  "name": room.students[0]["name"]}
+    admin = await get(api, "/api/v1/media/me/", room.admin)
+    assert admin["name"] == "" and admin["role"] == "admin"
+    assert (await api.get("/api/v1/media/me/")).status == 401

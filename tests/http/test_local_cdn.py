@@ -167,3 +167,23 @@ async def test_without_a_public_key_the_local_cdn_is_off(
     resp = await off.get(f"/hls/videos/{video}/master.m3u8", headers=_header(cookies_for(video)))
     assert resp.status == 404
     assert "CLOUDFRONT_PUBLIC_KEY_PEM" in (await resp.json())["detail"]
+
+
+async def test_a_signed_url_opens_its_one_file_only(cdn: TestClient, videos: tuple[int, int],
+                                                    key: RSAPrivateKey) -> None:
+    """A poster's signed URL (the library, before play) opens that file, not its siblings."""
+    video, _ = videos
+    poster = "/" + hls_prefix(video) + "master.m3u8"  # stands for any single file
+    grant = cc.signed_cookies(resource_base="https://cdn.example.test", path_prefix=poster,
+                              expires_at=int(time.time()) + 600, key_pair_id="KTEST",
+                              private_key=key)
+    query = cc.url_query(grant)
+    assert set(query) == {"Policy", "Signature", "Key-Pair-Id"}
+    resp = await cdn.get(poster, params=query)
+    assert resp.status == 200 and await resp.read() == PLAYLIST
+    sibling = await cdn.get("/" + hls_prefix(video) + "720p/seg_00001.ts", params=query)
+    assert (sibling.status, (await sibling.json())["detail"]) == (403, "path_not_covered")
+    forged = await cdn.get(poster, params={**query, "Signature": query["Signature"][::-1]})
+    assert forged.status == 403
+    unsigned = await cdn.get(poster, params={"Policy": query["Policy"]})
+    assert (unsigned.status, (await unsigned.json())["detail"]) == (403, "cookie_missing")

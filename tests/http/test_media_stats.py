@@ -115,6 +115,7 @@ async def test_exact_numbers_for_a_mixed_class(api: TestClient, bearer, tenant_s
         "student_phone": f"010-{i}", "school": "North", "grade": 10 + i,
         "attendance_status": attendance, "progress": value, "completed": completed,
         "rule": rule, "is_override": override, "effective_rule": effective,
+        "user_id": people[i]["user_id"],  # the admin page lists the student's devices by it
     } for enrollment, i, attendance, value, completed, rule, override, effective in expected]
 
     # The same handler on the front end's alias and the seed's nested path.

@@ -230,3 +230,39 @@ async def test_admins_can_forget_a_device(api: TestClient, bearer, tenant_slug: 
     other = bearer(tenant_slug + "-z")
     assert (await api.delete(f"/api/v1/media/devices/{device['id']}/", headers=other)).status \
         == 404
+
+
+FIREFOX_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:121.0) Gecko/20100101 Firefox/121.0"
+
+
+async def test_a_device_keeps_the_browser_it_played_from(api: TestClient, bearer, db,
+                                                         tenant_slug: str) -> None:
+    """Devices and sessions carry the play's User-Agent (bounded, printable), so the admin
+    pages can say "Firefox on Windows"; forgetting the device forgets it too."""
+    stage = await build_stage(api, bearer, tenant_slug, max_sessions=5, max_devices=2)
+    headers = {**stage.student, "User-Agent": FIREFOX_UA}
+    assert (await play(api, stage, "web:firefox:abc", headers=headers)).status == 200
+    odd = {**stage.student, "User-Agent": "x\t" + "y" * 5000}
+    assert (await play(api, stage, "web:chromium:def", headers=odd)).status == 200
+    refused = await play(api, stage, "web:chromium:zzz", headers=headers)
+    assert refused.status == 409
+
+    async def devices():
+        rows = await (await api.get("/api/v1/media/devices/", params={"user": "stu-0"},
+                                    headers=stage.room.admin)).json()
+        return rows if len(rows) == 2 else None
+
+    agents = {d["device_id"]: d["user_agent"] for d in await wait_for(devices)}
+    assert agents == {"web:firefox:abc": FIREFOX_UA, "web:chromium:def": "x " + "y" * 254}
+    sessions = await (await api.get("/api/v1/media/playback-sessions/",
+                                     params={"user": "stu-0", "status": "ACTIVE"},
+                                     headers=stage.room.admin)).json()
+    assert {s["device_id"]: s["user_agent"] for s in sessions["results"]} == agents
+    firefox = next(d for d in await devices() if d["device_id"] == "web:firefox:abc")
+    resp = await api.delete(f"/api/v1/media/devices/{firefox['id']}/", headers=stage.room.admin)
+    assert resp.status == 204
+    left = await db.fetch(
+        """SELECT device_id FROM playback_device_agents a JOIN tenants t ON t.id = a.tenant_id
+           WHERE t.slug = $1 AND a.user_id = 'stu-0'""", stage.room.tenant)
+    assert "web:firefox:abc" not in {r["device_id"] for r in left}
+    assert "web:chromium:def" in {r["device_id"] for r in left}

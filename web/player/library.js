@@ -14,6 +14,19 @@ export function blockedReason(item) {
   return "";
 }
 
+/** The header's words: the student's name when the profile has one, else the sign-in id. */
+export function signedInAs(me, sub) {
+  const name = me && typeof me.name === "string" ? me.name.trim() : "";
+  return `Signed in as ${name || sub}`;
+}
+
+function poster(item) {
+  // Decorative (the title is next to it): an empty alt keeps screen readers on the title.
+  return item.poster_url
+    ? h("img", { class: "poster", src: item.poster_url, alt: "", loading: "lazy" })
+    : h("div", { class: "poster none", "aria-hidden": "true" });
+}
+
 function progressText(item) {
   if (item.completed) return "Completed";
   if (item.last_position > 0) return `Resume at ${clock(item.last_position)}`;
@@ -27,6 +40,7 @@ function row(item, onPlay) {
     "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": Math.round(item.progress * 100),
   }, h("span", { style: `width: ${percent(item.progress)}` }));
   return h("li", { "data-video": item.video },
+    poster(item),
     h("div", {},
       h("div", { class: "title" }, item.title),
       h("div", { class: "muted" },

@@ -4,7 +4,7 @@ import { Api } from "/app/shared/api.js";
 import { bindSignIn, claimsOf, currentToken, isExpired, signOut } from "/app/shared/auth.js";
 import { say } from "/app/shared/dom.js";
 import { messageFor } from "/app/shared/messages.js";
-import { showLibrary } from "./library.js";
+import { showLibrary, signedInAs } from "./library.js";
 import { Stage } from "./stage.js";
 
 const $ = (id) => document.getElementById(id);
@@ -50,8 +50,11 @@ function start(token, claims) {
   const api = new Api(token);
   say($("notice"), "");
   $("sign-in").hidden = true;
-  $("who").textContent = `Signed in as ${claims.sub}`;
+  $("who").textContent = signedInAs(null, claims.sub);
   $("who").hidden = false;
+  // The student's name replaces the sign-in id once known (a failure keeps the id).
+  api.get("media/me/").then((me) => { $("who").textContent = signedInAs(me, claims.sub); })
+    .catch(() => {});
   $("sign-out").hidden = false;
   $("library").hidden = false;
   const stage = new Stage(api, {

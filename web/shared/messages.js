@@ -6,7 +6,8 @@ const BY_CODE = {
   concurrency_limit_exceeded:
     "This video is already playing on another screen. Stop it there (or wait a minute), then press Play again.",
   device_limit_exceeded:
-    "You have reached the number of devices you may watch on. Use one of your usual devices, or ask your academy to remove an old one.",
+    "This browser counts as a new device, and you have reached the number of devices you may watch on. "
+    + "Watch from a device and browser you used before, or ask your teacher to forget an old device (Devices, next to your name on the video's page).",
   blocked: "Your academy has blocked this video for you. Ask your teacher if you think that is a mistake.",
   already_completed_once:
     "You have already watched this video once, and it may be watched only once.",

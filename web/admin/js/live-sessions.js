@@ -2,6 +2,7 @@
 
 import { ApiError, getAll, post } from "./client.js";
 import { badge, formatTime, h, notify } from "./dom.js";
+import { deviceName } from "./wording.js";
 
 /**
  * The panel. `load()` re-reads the video's ACTIVE sessions. A session revoked here is shown as
@@ -35,7 +36,7 @@ export function liveSessionsPanel({ videoId, tbody, notice, nameOf }) {
       h("td", {}, who, h("div", { class: "hint" }, session.user_id)),
       h("td", {}, h("code", { title: session.session_id }, session.session_id.slice(0, 8)), " ",
         badge(gone ? "REVOKED" : session.status)),
-      h("td", {}, h("code", {}, session.device_id)),
+      h("td", { title: session.device_id }, deviceName(session.device_id, session.user_agent)),
       h("td", {}, formatTime(session.started_at)),
       h("td", {}, formatTime(session.last_seen_at)),
       h("td", {}, gone ? "" : h("button", {

@@ -54,9 +54,9 @@ function fillRuleForm(form, permission) {
 
 /**
  * The panel. `render(stats, permissions)` redraws it (selection kept); `onChanged()` runs after
- * any rule change so the page reloads its data.
+ * any rule change so the page reloads its data; `onDevices(student)` opens their devices.
  */
-export function studentsPanel({ videoId, table, summary, bulkForm, dialog, onChanged }) {
+export function studentsPanel({ videoId, table, summary, bulkForm, dialog, onChanged, onDevices }) {
   const tbody = table.querySelector("tbody");
   const selectAll = table.querySelector("#select-all");
   const bulkStatus = bulkForm.querySelector("#bulk-status");
@@ -96,7 +96,10 @@ export function studentsPanel({ videoId, table, summary, bulkForm, dialog, onCha
       h("td", {}, h("button", {
         type: "button", class: "secondary", "aria-label": `Edit the rule of ${student.student_name}`,
         onclick: () => openEditor(student, permission),
-      }, "Edit rule")));
+      }, "Edit rule"), " ", h("button", {
+        type: "button", class: "secondary", "aria-label": `Devices of ${student.student_name}`,
+        onclick: () => onDevices(student),
+      }, "Devices")));
   }
 
   function render(stats, permissions) {

@@ -5,6 +5,7 @@ import { badge, every, formatBytes, formatDuration, h, meter, notify } from "./d
 import { liveSessionsPanel } from "./live-sessions.js";
 import { policyForm } from "./policy-form.js";
 import { startPage } from "./signin.js";
+import { devicesDialog } from "./devices.js";
 import { studentsPanel } from "./students.js";
 import { violationsPanel } from "./violations.js";
 
@@ -53,9 +54,11 @@ async function init() {
   const policy = policyForm($("policy"), {
     videoId, onSaved: (video) => { current = video; renderStatus(video); },
   });
+  const devices = devicesDialog({ dialog: $("devices-dialog") });
   const students = studentsPanel({
     videoId, table: $("students"), summary: $("summary"), bulkForm: $("bulk"),
     dialog: $("rule-dialog"), onChanged: () => refreshStudents().catch((e) => notify(notice, e.message)),
+    onDevices: (student) => devices.open(student),
   });
   const live = liveSessionsPanel({ videoId, tbody: $("live").querySelector("tbody"), notice, nameOf });
   const violations = violationsPanel({ videoId, tbody: $("violations").querySelector("tbody"), nameOf });

@@ -2,20 +2,9 @@
 
 import { get } from "./client.js";
 import { formatTime, h } from "./dom.js";
+import { eventLabel, eventSentence, reasonText } from "./wording.js";
 
 const RECENT = 20;
-const REASONS = {
-  seek_not_allowed: "sought forward where seeking is not allowed",
-  speed_exceeds_max: "asked for a speed above the maximum",
-  speed_control_disabled: "changed speed where speed control is off",
-  position_jump: "the position jumped ahead of real playback",
-  rate_exceeded: "played faster than allowed",
-};
-
-function details(payload) {
-  const text = Object.entries(payload ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(", ");
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
-}
 
 /** The panel; `load()` re-reads the latest violations of the video. */
 export function violationsPanel({ videoId, tbody, nameOf }) {
@@ -29,9 +18,9 @@ export function violationsPanel({ videoId, tbody, nameOf }) {
       ? page.results.map((e) => h("tr", {},
           h("td", {}, formatTime(e.occurred_at)),
           h("td", {}, nameOf(e.enrollment) ?? e.user_id),
-          h("td", {}, h("code", {}, e.event_type)),
-          h("td", {}, REASONS[e.violation_reason] ?? e.violation_reason),
-          h("td", { class: "hint" }, details(e.event_payload))))
+          h("td", {}, eventLabel(e.event_type)),
+          h("td", {}, reasonText(e.violation_reason)),
+          h("td", {}, eventSentence(e.event_type, e.event_payload))))
       : [h("tr", {}, h("td", { colspan: 5, class: "empty" }, "No violations reported."))]));
   }
   return { load };
