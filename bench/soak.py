@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/soak.py [--minutes 30] [--students 40] [--interval 10]
         [--capacity-seconds 20] [--rate R] [--csv FILE]
+    .venv/bin/python bench/soak.py --report FILE    # the table of an earlier --csv
 
 Starts the chaos stack (``bench/chaos_stack.py``: its own services, two gateways, two
 session-agents workers, the recorders, dispatch, a transcoder). First it measures capacity:
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import os
 import sys
 import tempfile
@@ -161,16 +163,29 @@ async def soak(stack: ChaosStack, args: argparse.Namespace) -> list[dict[str, fl
 
 
 def report(samples: list[dict[str, float]]) -> str:
-    """A markdown table: first, last, and the slope per hour over the second half."""
-    half = samples[len(samples) // 2:]
+    """A markdown table: first and last value, the highest of each half, and the slope per
+    hour over the second half (a series that only saws up and down has a flat second-half
+    maximum; one that leaks has a higher one)."""
+    middle = len(samples) // 2
+    first_half, second_half = samples[:middle], samples[middle:]
     series = sorted({k for s in samples for k in s if k != "t"})
-    lines = ["| series | first | last | slope per hour (second half) |", "|---|---:|---:|---:|"]
+    lines = [("| series | first | max, first half | max, second half | last | slope per hour "
+              "(second half) |"), "|---|---:|---:|---:|---:|---:|"]
     for key in series:
-        points = [(s["t"], s[key]) for s in half if key in s]
+        points = [(s["t"], s[key]) for s in second_half if key in s]
         first = next((s[key] for s in samples if key in s), 0.0)
-        last = half[-1].get(key, 0.0)
-        lines.append(f"| {key} | {first:.1f} | {last:.1f} | {slope_per_hour(points):+.1f} |")
+        top1 = max((s[key] for s in first_half if key in s), default=0.0)
+        top2 = max((s[key] for s in second_half if key in s), default=0.0)
+        last = second_half[-1].get(key, 0.0)
+        lines.append(f"| {key} | {first:.1f} | {top1:.1f} | {top2:.1f} | {last:.1f} | "
+                     f"{slope_per_hour(points):+.1f} |")
     return "\n".join(lines)
+
+
+def read_csv(path: Path) -> list[dict[str, float]]:
+    """Samples written by ``--csv``."""
+    with path.open() as f:
+        return [{k: float(v) for k, v in row.items() if v} for row in csv.DictReader(f)]
 
 
 async def main() -> None:
@@ -182,8 +197,12 @@ async def main() -> None:
     parser.add_argument("--capacity-seconds", type=float, default=20)
     parser.add_argument("--rate", type=float, default=0.0,
                         help="answers/s to soak at (default: half of the measured capacity)")
-    parser.add_argument("--csv", type=Path)
+    parser.add_argument("--csv", type=Path, help="write the samples to this file")
+    parser.add_argument("--report", type=Path, help="only print the table of a --csv file")
     args = parser.parse_args()
+    if args.report:
+        print(report(read_csv(args.report)))
+        return
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     stack = ChaosStack.create(work / "run")
     try:
