@@ -16,8 +16,12 @@ from bench.chaos_run import Row, Timing, run_round, table
 from bench.chaos_stack import ChaosStack
 
 pytestmark = pytest.mark.stack
-TIMING = Timing(warm=4.0, hold=3.0, after=6.0)
-POSTGRES_TIMING = Timing(warm=4.0, hold=10.0, after=6.0)
+TIMING = Timing(warm=3.0, hold=3.0, after=5.0)
+POSTGRES_TIMING = Timing(warm=3.0, hold=8.0, after=5.0)
+# The bench runs every fault; `make test` skips two to stay short: a transcoder killed mid-job
+# has its own test (tests/http/test_transcoding.py), and dispatch is a Faust worker killed the
+# same way as the agents worker, whose round runs here.
+SHORT = tuple(f for f in FAULTS if f.name not in ("transcoder", "dispatch"))
 STUDENTS = 12
 RECOVERY_BOUND = 5.0  # seconds after the heal until no request fails or takes over 2 s
 ROWS: list[Row] = []
@@ -29,7 +33,7 @@ def _table() -> Iterator[None]:
     print("\n" + table(ROWS))
 
 
-@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+@pytest.mark.parametrize("fault", SHORT, ids=[f.name for f in SHORT])
 async def test_nothing_accepted_is_lost_and_no_limit_breaks(
         chaos_stack: ChaosStack, clip: bytes, fault: Fault) -> None:
     timing = POSTGRES_TIMING if fault.name == "postgres" else TIMING
