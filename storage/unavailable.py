@@ -26,6 +26,9 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     asyncpg.TooManyConnectionsError,  # 53300
     asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
     asyncpg.AdminShutdownError,  # 57P01
+    # asyncpg's protocol when PostgreSQL shuts down while a statement is being prepared ("cannot
+    # switch to state 11; another operation (2) is in progress"): met by the chaos run, 500.
+    asyncpg.exceptions.InternalClientError,
     # S3 refused, timed out, answered 5xx, or no free connection in the client's pool.
     ObjectStoreUnavailable,
     # Kafka did not acknowledge in time (handlers that publish say which service; this is the
