@@ -8,8 +8,6 @@ the actor maintains, and tells the actor the player is still there; when Redis h
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 import uuid
 from dataclasses import asdict
@@ -27,7 +25,7 @@ from gateway.exceptions import Conflict, ServiceUnavailable, Unauthorized, error
 from gateway.fields import Key, Token
 from gateway.rate_limits import admit, admit_caller
 from gateway.responses import json_response
-from gateway.session_client import ActorTimeout, SessionClient
+from gateway.session_client import ActorTimeout
 from gateway.session_recall import recall
 from gateway.tenancy import Caller, anyone
 from gateway.validation import read_body
@@ -39,9 +37,6 @@ from storage import object_keys
 from storage.access import play_context
 from storage.device_agents import remember
 from streams.exceptions import PublishError
-from streams.schemas import SessionCommandV1
-
-log = logging.getLogger(__name__)
 
 
 class PlayIn(msgspec.Struct, kw_only=True):
@@ -119,21 +114,6 @@ def _granted(request: web.Request, claims: playback_tokens.PlaybackClaims, ctx: 
     return response
 
 
-_CANCELS: set[asyncio.Task[None]] = set()  # referenced until done (asyncio keeps weak refs)
-
-
-def _cancel_soon(client: SessionClient, cancel: SessionCommandV1) -> None:
-    async def send() -> None:
-        try:
-            await client.tell(cancel)
-        except PublishError as exc:  # the grant, if it ever comes, ends when the session idles
-            log.warning("play cancel not published: %s", exc)
-
-    task = asyncio.create_task(send())
-    _CANCELS.add(task)
-    task.add_done_callback(_CANCELS.discard)
-
-
 async def play(request: web.Request) -> web.Response:
     """Admit a stream: 200 with a token, or the seed's 403/404/409 codes."""
     who = await anyone(request)
@@ -163,9 +143,10 @@ async def play(request: web.Request) -> web.Response:
         raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
     except PublishError:
         # Kafka did not acknowledge in time, but the play may still reach the actor later:
-        # a cancel follows it (same key and producer, so in order), without holding the answer.
-        _cancel_soon(client, client.command("cancel", tenant=who.tenant, tenant_id=who.tenant_id,
-                                            user_id=who.principal.sub, request_id=cmd.request_id))
+        # a cancel follows it (same key and producer, so in order), without holding the answer;
+        # if it is lost too, a grant that comes anyway ends when the session idles.
+        client.tell_soon(client.command("cancel", tenant=who.tenant, tenant_id=who.tenant_id,
+                                        user_id=who.principal.sub, request_id=cmd.request_id))
         raise ServiceUnavailable("session_service_unavailable", retry_after=2) from None
     if not reply.granted:
         raise Conflict(reply.reason)

@@ -24,7 +24,7 @@ from config.settings import Settings
 from policy.reply_topics import marker_every
 from streams import codecs, topics
 from streams.admin import ensure_topics
-from streams.exceptions import DecodeError
+from streams.exceptions import DecodeError, PublishError
 from streams.publisher import Publisher
 from streams.schemas import SessionCommandV1, SessionReplyV1
 
@@ -48,6 +48,7 @@ class SessionClient:
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: asyncio.Task[None] | None = None
         self._marker: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()  # tell_soon's sends, until done
 
     async def start(self) -> None:
         """Create the reply topic, mark it, and start reading it from its current end."""
@@ -67,6 +68,8 @@ class SessionClient:
     async def stop(self) -> None:
         """Stop reading and marking. The reply topic stays: the next process with this id
         reuses it; without one, the janitor deletes it once it has been idle long enough."""
+        # Sends already handed to tell_soon go out (each bounded by the publish timeout).
+        await asyncio.gather(*self._sending, return_exceptions=True)
         for task in (self._marker, self._reader):
             if task is not None:
                 task.cancel()
@@ -120,6 +123,20 @@ class SessionClient:
         await self._publisher.publish(topics.SESSION_COMMANDS,
                                       [(topics.user_key(cmd.tenant, cmd.user_id), cmd)])
 
+    def tell_soon(self, cmd: SessionCommandV1) -> None:
+        """Publish a command in the background, without holding the caller's answer (a
+        failure is logged: it is for commands whose loss only delays a clean-up)."""
+        async def send() -> None:
+            try:
+                await self.tell(cmd)
+            except PublishError as exc:
+                log.warning("session command not published: %s", exc,
+                            extra={"kind": cmd.kind})
+
+        task = asyncio.create_task(send(), name=f"session-{cmd.kind}")
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
     async def ask(self, cmd: SessionCommandV1, timeout: float) -> SessionReplyV1:
         """Publish a command and wait for its reply; :class:`ActorTimeout` after ``timeout``."""
         cmd = replace(cmd, reply_to=self.reply_topic.name)
@@ -128,7 +145,7 @@ class SessionClient:
         try:
             await self.tell(cmd)
             return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise ActorTimeout(cmd.kind) from exc
         finally:
             self._waiting.pop(cmd.command_id, None)
