@@ -13,7 +13,11 @@ import asyncpg
 
 async def remember(pool: asyncpg.Pool, tenant_id: int, user_id: str, device_id: str,
                    user_agent: str, at: datetime) -> None:
-    """Record (or refresh) the user agent of a device; an empty one is not stored."""
+    """Record the user agent of a device, or a newer one; an empty one is not stored.
+
+    Every play calls it: a device that plays from the same browser again writes no row
+    version (the update's condition fails), only the index probe is paid.
+    """
     if not user_agent:
         return
     await pool.execute(
@@ -21,5 +25,6 @@ async def remember(pool: asyncpg.Pool, tenant_id: int, user_id: str, device_id: 
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (tenant_id, user_id, device_id) DO UPDATE
            SET user_agent = EXCLUDED.user_agent, seen_at = EXCLUDED.seen_at
-           WHERE playback_device_agents.seen_at <= EXCLUDED.seen_at""",
+           WHERE playback_device_agents.seen_at <= EXCLUDED.seen_at
+             AND playback_device_agents.user_agent <> EXCLUDED.user_agent""",
         tenant_id, user_id, device_id, user_agent, at)
