@@ -8,6 +8,8 @@ again). Processes are killed with SIGKILL: no clean-up, no offset commit, as a c
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -52,21 +54,12 @@ def kill_broker(name: str) -> Callable[[ChaosStack, float], Awaitable[None]]:
     """SIGKILL one broker of a three-broker cluster; start it again after ``hold``."""
 
     async def inject(stack: ChaosStack, hold: float) -> None:
-        pid = stack.service_pid(name)
-        signal_process(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # gone already: nothing to kill
+            os.kill(stack.service_pid(name), signal.SIGKILL)
         await asyncio.sleep(hold)
         await asyncio.to_thread(stack.service, "start", name)
 
     return inject
-
-
-def signal_process(pid: int, sig: signal.Signals) -> None:
-    """Send ``sig`` to ``pid`` (gone already: nothing to do)."""
-    import os
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 FAULTS: tuple[Fault, ...] = (

@@ -65,7 +65,6 @@ class Ledger:
 
     answers: list[Answer] = field(default_factory=list)
     accepted_marks: set[str] = field(default_factory=set)
-    grants: int = 0
 
     def note(self, kind: str, sent: float, status: int, retry_after: bool,
              detail: str = "") -> None:
@@ -222,7 +221,6 @@ class Storm:
                     "enrollment_id": enrollment, "device_id": f"d{i}"}, headers, turn)
                 if status == 200:
                     token, expires_at = data["token"], data["expires_at"]
-                    self.ledger.grants += 1
                 await self._pause(self.round_seconds)
                 continue
             if time.time() > expires_at - REFRESH_BEFORE_SECONDS:
@@ -248,7 +246,6 @@ class Storm:
                 status, data = await self._call("play", video + "play/", {
                     "enrollment_id": enrollment, "device_id": f"x{i}"}, headers, turn + 1)
                 if status == 200:
-                    self.ledger.grants += 1
                     token, expires_at = data["token"], data["expires_at"]
             await self._pause(self.round_seconds)
 
