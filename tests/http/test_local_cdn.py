@@ -187,3 +187,19 @@ async def test_a_signed_url_opens_its_one_file_only(cdn: TestClient, videos: tup
     assert forged.status == 403
     unsigned = await cdn.get(poster, params={"Policy": query["Policy"]})
     assert (unsigned.status, (await unsigned.json())["detail"]) == (403, "cookie_missing")
+
+
+@pytest.mark.parametrize("params", [
+    {"Signature": "\x00", "Policy": "\x00", "Key-Pair-Id": "\x00"},
+    {"Signature": "A" * 100_000, "Policy": "B" * 100_000, "Key-Pair-Id": "KTEST"},
+    {"Signature": "not base64 !!", "Policy": "e30=", "Key-Pair-Id": "KTEST"},
+    {"Signature": "x", "Policy": "eyJTdGF0ZW1lbnQiOlt7IkNvbmRpdGlvbiI6eyJEYXRlTGVzc1RoYW4iOnsi"
+                                "QVdTOkVwb2NoVGltZSI6MWUzMDB9fX1dfQ", "Key-Pair-Id": "KTEST"},
+    {"Signature": "", "Key-Pair-Id": "\r\nSet-Cookie: a=b"},
+], ids=["nul", "oversized", "not-base64", "far-future-policy", "header-injection"])
+async def test_a_hostile_signed_url_is_refused_never_500(cdn: TestClient, videos: tuple[int, int],
+                                                         params: dict[str, str]) -> None:
+    video, _ = videos
+    resp = await cdn.get("/" + hls_prefix(video) + "master.m3u8", params=params)
+    assert resp.status in (400, 403, 414), await resp.text()
+    assert "Set-Cookie" not in resp.headers
